@@ -1,0 +1,142 @@
+package classifiers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+
+	"github.com/wardenhq/warden/classifiers/hashgram"
+)
+
+// Model kinds.
+const (
+	// KindHashgram is a shipped model: hashed n-gram ids and a mask in,
+	// calibrated probabilities out (see package hashgram).
+	KindHashgram = "hashgram"
+)
+
+// Manifest describes a model artefact. It is stored as manifest.json next to
+// the ONNX file.
+type Manifest struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Kind    string `json:"kind"`
+	// File is the ONNX file, relative to the manifest's directory.
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+	// Labels are the categories of the output columns, in order.
+	Labels []string `json:"labels"`
+	// Stages the model applies to ("prompt", "response"); empty means both.
+	Stages []string `json:"stages,omitempty"`
+	// Thresholds are the recommended operating points per label, chosen on
+	// cross-source held-out data (the default policy carries its own copy).
+	Thresholds map[string]map[string]float64 `json:"thresholds,omitempty"`
+	// Inputs and Output name the tensors of the ONNX graph.
+	Inputs IOContract `json:"inputs"`
+	Output string     `json:"output"`
+	// Featurizer configures hashed n-gram features (kind hashgram).
+	Featurizer *hashgram.Config `json:"featurizer,omitempty"`
+	// Window bounds the text a single inference sees; longer texts are
+	// scored in overlapping windows and the maximum is kept.
+	Window WindowConfig `json:"window"`
+	// Training, Metrics and License document provenance and quality; the
+	// runtime does not interpret them.
+	Training json.RawMessage `json:"training,omitempty"`
+	Metrics  json.RawMessage `json:"metrics,omitempty"`
+	License  string          `json:"license,omitempty"`
+}
+
+// IOContract names a model's input tensors.
+type IOContract struct {
+	IDs  string `json:"ids"`
+	Mask string `json:"mask"`
+}
+
+// WindowConfig is measured in runes.
+type WindowConfig struct {
+	Runes   int `json:"runes"`
+	Overlap int `json:"overlap"`
+}
+
+// Validate checks the manifest's own consistency.
+func (m *Manifest) Validate() error {
+	var errs []error
+	if m.Name == "" {
+		errs = append(errs, errors.New("name is empty"))
+	}
+	if m.Version == "" {
+		errs = append(errs, errors.New("version is empty"))
+	}
+	if m.File == "" || path.IsAbs(m.File) || !fs.ValidPath(m.File) {
+		errs = append(errs, fmt.Errorf("file %q is not a relative path", m.File))
+	}
+	if len(m.SHA256) != 64 {
+		errs = append(errs, fmt.Errorf("sha256 %q is not 64 hex digits", m.SHA256))
+	}
+	if len(m.Labels) == 0 {
+		errs = append(errs, errors.New("no labels"))
+	}
+	seen := map[string]bool{}
+	for _, l := range m.Labels {
+		if l == "" || seen[l] {
+			errs = append(errs, fmt.Errorf("label %q empty or repeated", l))
+		}
+		seen[l] = true
+	}
+	for _, s := range m.Stages {
+		if s != "prompt" && s != "response" {
+			errs = append(errs, fmt.Errorf("unknown stage %q", s))
+		}
+	}
+	switch m.Kind {
+	case KindHashgram:
+		if m.Featurizer == nil {
+			errs = append(errs, errors.New("kind hashgram needs a featurizer"))
+		} else if err := m.Featurizer.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+		if m.Inputs.IDs == "" || m.Inputs.Mask == "" || m.Output == "" {
+			errs = append(errs, errors.New("inputs.ids, inputs.mask and output must be named"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("unknown kind %q", m.Kind))
+	}
+	if m.Window.Runes < 16 || m.Window.Overlap < 0 || m.Window.Overlap >= m.Window.Runes {
+		errs = append(errs, fmt.Errorf("window %+v: want runes >= 16 and 0 <= overlap < runes", m.Window))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("manifest %s: %w", m.Name, err)
+	}
+	return nil
+}
+
+// AppliesTo reports whether the model scores texts at stage s.
+func (m *Manifest) AppliesTo(stage string) bool {
+	if len(m.Stages) == 0 {
+		return true
+	}
+	for _, s := range m.Stages {
+		if s == stage {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadManifest reads and validates dir/manifest.json from fsys.
+func ReadManifest(fsys fs.FS, dir string) (*Manifest, error) {
+	b, err := fs.ReadFile(fsys, path.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest of model %s: %w", dir, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("parsing manifest of model %s: %w", dir, err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}

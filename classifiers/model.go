@@ -1,0 +1,231 @@
+package classifiers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/wardenhq/warden/classifiers/hashgram"
+)
+
+// ErrModel marks a model that failed verification (checksum, shapes).
+var ErrModel = errors.New("invalid model")
+
+// Options tunes ONNX Runtime sessions.
+type Options struct {
+	// IntraOpThreads and InterOpThreads default to 1: on small machines
+	// ORT's spinning worker threads cost far more CPU than they save, and
+	// concurrency comes from running sessions on several goroutines.
+	IntraOpThreads int
+	InterOpThreads int
+}
+
+func (o Options) withDefaults() Options {
+	if o.IntraOpThreads <= 0 {
+		o.IntraOpThreads = 1
+	}
+	if o.InterOpThreads <= 0 {
+		o.InterOpThreads = 1
+	}
+	return o
+}
+
+// Model is one loaded ONNX classifier. It is safe for concurrent use: ONNX
+// Runtime sessions may be run from several goroutines at once.
+type Model struct {
+	man     *Manifest
+	sess    *ort.DynamicAdvancedSession
+	feat    *hashgram.Featurizer
+	scratch sync.Pool
+}
+
+// Load reads the model in directory dir of fsys, verifies its checksum and
+// tensor contract against the manifest, and opens an ONNX Runtime session.
+// Init must have been called.
+func Load(fsys fs.FS, dir string, opts Options) (*Model, error) {
+	man, err := ReadManifest(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrModel, err)
+	}
+	data, err := fs.ReadFile(fsys, path.Join(dir, man.File))
+	if err != nil {
+		return nil, fmt.Errorf("%w: model %s: %w", ErrModel, man.Name, err)
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != man.SHA256 {
+		return nil, fmt.Errorf("%w: model %s: %s has sha256 %s, manifest says %s", ErrModel, man.Name, man.File, got, man.SHA256)
+	}
+	if err := checkContract(man, data); err != nil {
+		return nil, fmt.Errorf("%w: model %s: %w", ErrModel, man.Name, err)
+	}
+	feat, err := hashgram.New(*man.Featurizer)
+	if err != nil {
+		return nil, fmt.Errorf("%w: model %s: %w", ErrModel, man.Name, err)
+	}
+	opts = opts.withDefaults()
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("model %s: session options: %w", man.Name, err)
+	}
+	defer so.Destroy()
+	if err := so.SetIntraOpNumThreads(opts.IntraOpThreads); err != nil {
+		return nil, fmt.Errorf("model %s: %w", man.Name, err)
+	}
+	if err := so.SetInterOpNumThreads(opts.InterOpThreads); err != nil {
+		return nil, fmt.Errorf("model %s: %w", man.Name, err)
+	}
+	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(data,
+		[]string{man.Inputs.IDs, man.Inputs.Mask}, []string{man.Output}, so)
+	if err != nil {
+		return nil, fmt.Errorf("%w: model %s: creating session: %w", ErrModel, man.Name, err)
+	}
+	m := &Model{man: man, sess: sess, feat: feat}
+	m.scratch.New = func() any { return new(hashgram.Scratch) }
+	// One real run proves the output shape matches the labels.
+	if _, err := m.Infer(context.Background(), []string{"warden self-test"}); err != nil {
+		sess.Destroy()
+		return nil, fmt.Errorf("%w: model %s: self-test: %w", ErrModel, man.Name, err)
+	}
+	return m, nil
+}
+
+// checkContract compares the graph's inputs and output with the manifest.
+func checkContract(man *Manifest, data []byte) error {
+	ins, outs, err := ort.GetInputOutputInfoWithONNXData(data)
+	if err != nil {
+		return fmt.Errorf("reading graph inputs/outputs: %w", err)
+	}
+	find := func(list []ort.InputOutputInfo, name string) *ort.InputOutputInfo {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
+		}
+		return nil
+	}
+	want := []struct {
+		list []ort.InputOutputInfo
+		name string
+		typ  ort.TensorElementDataType
+	}{
+		{ins, man.Inputs.IDs, ort.TensorElementDataTypeInt64},
+		{ins, man.Inputs.Mask, ort.TensorElementDataTypeFloat},
+		{outs, man.Output, ort.TensorElementDataTypeFloat},
+	}
+	for _, w := range want {
+		info := find(w.list, w.name)
+		if info == nil {
+			return fmt.Errorf("graph has no tensor %q", w.name)
+		}
+		if info.DataType != w.typ {
+			return fmt.Errorf("tensor %q is %v, want %v", w.name, info.DataType, w.typ)
+		}
+		if len(info.Dimensions) != 2 {
+			return fmt.Errorf("tensor %q has shape %v, want rank 2", w.name, info.Dimensions)
+		}
+	}
+	if len(ins) != 2 {
+		return fmt.Errorf("graph has %d inputs, want 2", len(ins))
+	}
+	if d := find(outs, man.Output).Dimensions[1]; d > 0 && int(d) != len(man.Labels) {
+		return fmt.Errorf("output %q has %d columns, manifest lists %d labels", man.Output, d, len(man.Labels))
+	}
+	return nil
+}
+
+// Manifest returns the model's manifest (do not modify it).
+func (m *Model) Manifest() *Manifest { return m.man }
+
+// Close destroys the ONNX Runtime session.
+func (m *Model) Close() error {
+	if m.sess == nil {
+		return nil
+	}
+	err := m.sess.Destroy()
+	m.sess = nil
+	return err
+}
+
+// Infer scores texts in one batched run and returns one row of label
+// probabilities per text. Each text should fit the model's window; use a
+// Suite to score arbitrary text. The run is terminated when ctx ends.
+func (m *Model) Infer(ctx context.Context, texts []string) ([][]float32, error) {
+	if len(texts) == 0 {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s := m.scratch.Get().(*hashgram.Scratch)
+	rows := make([][]int64, len(texts))
+	width := 1
+	var flat []int64
+	for i, t := range texts {
+		start := len(flat)
+		flat = m.feat.Append(flat, t, s)
+		rows[i] = flat[start:len(flat):len(flat)]
+		width = max(width, len(rows[i]))
+	}
+	m.scratch.Put(s)
+
+	b := len(texts)
+	ids := make([]int64, b*width)
+	mask := make([]float32, b*width)
+	for i, r := range rows {
+		copy(ids[i*width:], r)
+		for j := range r {
+			mask[i*width+j] = 1
+		}
+	}
+	shape := ort.NewShape(int64(b), int64(width))
+	idsT, err := ort.NewTensor(shape, ids)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: ids tensor: %w", m.man.Name, err)
+	}
+	defer idsT.Destroy()
+	maskT, err := ort.NewTensor(shape, mask)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: mask tensor: %w", m.man.Name, err)
+	}
+	defer maskT.Destroy()
+
+	runOpts, err := ort.NewRunOptions()
+	if err != nil {
+		return nil, fmt.Errorf("model %s: run options: %w", m.man.Name, err)
+	}
+	defer runOpts.Destroy()
+	stop := context.AfterFunc(ctx, func() { _ = runOpts.Terminate() })
+	outputs := []ort.Value{nil}
+	runErr := m.sess.RunWithOptions([]ort.Value{idsT, maskT}, outputs, runOpts)
+	stop()
+	if outputs[0] != nil {
+		defer outputs[0].Destroy()
+	}
+	if runErr != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("model %s: %w", m.man.Name, ctx.Err())
+		}
+		return nil, fmt.Errorf("model %s: run: %w", m.man.Name, runErr)
+	}
+	out, ok := outputs[0].(*ort.Tensor[float32])
+	if !ok {
+		return nil, fmt.Errorf("%w: model %s: output is %T, want float32 tensor", ErrModel, m.man.Name, outputs[0])
+	}
+	if sh := out.GetShape(); len(sh) != 2 || sh[0] != int64(b) || sh[1] != int64(len(m.man.Labels)) {
+		return nil, fmt.Errorf("%w: model %s: output shape %v, want [%d %d]", ErrModel, m.man.Name, sh, b, len(m.man.Labels))
+	}
+	data := out.GetData()
+	res := make([][]float32, b)
+	c := len(m.man.Labels)
+	for i := range res {
+		res[i] = append([]float32(nil), data[i*c:(i+1)*c]...)
+	}
+	return res, nil
+}

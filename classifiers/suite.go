@@ -1,0 +1,161 @@
+package classifiers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"unicode/utf8"
+
+	"github.com/wardenhq/warden/internal/types"
+)
+
+// maxBatch bounds the rows of one ONNX run; larger requests are split.
+const maxBatch = 64
+
+// Suite is the set of loaded models. It is safe for concurrent use.
+type Suite struct {
+	models []*Model
+}
+
+// NewSuite groups loaded models. The Suite owns them: Close closes them.
+func NewSuite(models ...*Model) *Suite { return &Suite{models: models} }
+
+// LoadAll loads every model directory (a directory holding manifest.json)
+// directly under root in fsys. It fails if any model fails or none is found.
+func LoadAll(fsys fs.FS, root string, opts Options) (*Suite, error) {
+	entries, err := fs.ReadDir(fsys, root)
+	if err != nil {
+		return nil, fmt.Errorf("listing models in %s: %w", root, err)
+	}
+	var models []*Model
+	closeAll := func() {
+		for _, m := range models {
+			m.Close()
+		}
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := path.Join(root, e.Name())
+		if _, err := fs.Stat(fsys, path.Join(dir, "manifest.json")); err != nil {
+			continue
+		}
+		m, err := Load(fsys, dir, opts)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		models = append(models, m)
+	}
+	if len(models) == 0 {
+		return nil, fmt.Errorf("%w: no model (directory with manifest.json) under %s", ErrModel, root)
+	}
+	return NewSuite(models...), nil
+}
+
+// Models returns the loaded models.
+func (s *Suite) Models() []*Model { return s.models }
+
+// Versions maps model name to version.
+func (s *Suite) Versions() map[string]string {
+	v := make(map[string]string, len(s.models))
+	for _, m := range s.models {
+		v[m.man.Name] = m.man.Version
+	}
+	return v
+}
+
+// Categories lists every label any model produces, sorted.
+func (s *Suite) Categories() []string {
+	set := map[string]bool{}
+	for _, m := range s.models {
+		for _, l := range m.man.Labels {
+			set[l] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for l := range set {
+		out = append(out, l)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Close closes every model.
+func (s *Suite) Close() error {
+	var errs []error
+	for _, m := range s.models {
+		errs = append(errs, m.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Score scores each (normalised) text with every model that applies to the
+// stage. Long texts are scored in overlapping windows and each category
+// keeps its maximum over windows; a category produced by several models
+// keeps the maximum too.
+func (s *Suite) Score(ctx context.Context, stage types.Stage, texts []string) ([]types.Scores, error) {
+	out := make([]types.Scores, len(texts))
+	for i := range out {
+		out[i] = types.Scores{}
+	}
+	for _, m := range s.models {
+		if !m.man.AppliesTo(stage.String()) {
+			continue
+		}
+		var windows []string
+		var owner []int
+		for i, t := range texts {
+			for _, w := range Windows(t, m.man.Window.Runes, m.man.Window.Overlap) {
+				windows = append(windows, w)
+				owner = append(owner, i)
+			}
+		}
+		for lo := 0; lo < len(windows); lo += maxBatch {
+			hi := min(lo+maxBatch, len(windows))
+			probs, err := m.Infer(ctx, windows[lo:hi])
+			if err != nil {
+				return nil, err
+			}
+			for k, row := range probs {
+				sc := out[owner[lo+k]]
+				for j, p := range row {
+					l := m.man.Labels[j]
+					if v, ok := sc[l]; !ok || float64(p) > v {
+						sc[l] = float64(p)
+					}
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// Windows splits text into windows of at most size runes that overlap by
+// overlap runes. Text that fits is returned whole (even when empty).
+func Windows(text string, size, overlap int) []string {
+	if utf8.RuneCountInString(text) <= size {
+		return []string{text}
+	}
+	// Byte offset of every rune start.
+	offs := make([]int, 0, len(text))
+	for i := range text {
+		offs = append(offs, i)
+	}
+	offs = append(offs, len(text))
+	n := len(offs) - 1
+	step := size - overlap
+	var out []string
+	for start := 0; start < n; start += step {
+		end := min(start+size, n)
+		out = append(out, text[offs[start]:offs[end]])
+		if end == n {
+			break
+		}
+	}
+	return out
+}

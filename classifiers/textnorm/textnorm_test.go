@@ -1,0 +1,52 @@
+package textnorm
+
+import (
+	"slices"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestNormalize(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+		signals        []string
+	}{
+		{"plain", "Hello, world", "Hello, world", nil},
+		{"fullwidth folds", "ｉｇｎｏｒｅ", "ignore", nil},
+		{"ligature folds", "ﬁle", "file", nil},
+		{"zero width stripped", "ig\u200bnore", "ignore", []string{SignalInvisible}},
+		{"bidi stripped", "a\u202eb", "ab", []string{SignalBidi}},
+		{"tag chars stripped", "hi\U000E0041\U000E0042", "hi", []string{SignalTagChars}},
+		{"emoji zwj kept quiet", "👨\u200d👩", "👨👩", nil},
+		{"variation selector quiet", "❤\ufe0f", "❤", nil},
+		{"soft hyphen", "pass\u00adword", "password", []string{SignalInvisible}},
+		{"invalid utf8 replaced", "a\xffb", "a\uFFFDb", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := Normalize(c.in)
+			if got.Text != c.want {
+				t.Errorf("Normalize(%q).Text = %q, want %q", c.in, got.Text, c.want)
+			}
+			if !slices.Equal(got.Signals, c.signals) {
+				t.Errorf("Normalize(%q).Signals = %v, want %v", c.in, got.Signals, c.signals)
+			}
+		})
+	}
+}
+
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"", "abc", "ｉｇ\u200bn", "\U000E0041", "\xff\xfe", "ﷺ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r := Normalize(s)
+		if !utf8.ValidString(r.Text) {
+			t.Fatalf("invalid UTF-8 out for %q", s)
+		}
+		// Idempotent: normalising twice changes nothing more.
+		if r2 := Normalize(r.Text); r2.Text != r.Text {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, r.Text, r2.Text)
+		}
+	})
+}

@@ -1,0 +1,69 @@
+// Command warden is Warden's one binary. Subcommands:
+//
+//	warden serve         run the guard (HTTP API) on the embedded default
+//	warden policy test   run a policy bundle's tests
+//	warden version       print the version
+//
+// All wiring of concrete types lives in this package.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, "warden:", err)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "warden:", err)
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `usage: warden <command> [flags]
+
+commands:
+  serve          run the guard on its embedded default (see README for WARDEN_* settings)
+  policy test    run a policy bundle's _test.rego tests: warden policy test [dir]
+  version        print the version
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command"}
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "policy":
+		return policyCmd(ctx, args[1:], stdout)
+	case "version":
+		fmt.Fprintln(stdout, "warden", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}

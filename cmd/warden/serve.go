@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/wardenhq/warden/classifiers"
+	"github.com/wardenhq/warden/internal/api"
+	"github.com/wardenhq/warden/internal/check"
+	"github.com/wardenhq/warden/internal/config"
+	"github.com/wardenhq/warden/internal/telemetry"
+	"github.com/wardenhq/warden/internal/types"
+	"github.com/wardenhq/warden/policy"
+)
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// modelsFS is the configured models directory, or the embedded models.
+func modelsFS(cfg config.Config) (fs.FS, string) {
+	if cfg.ModelsDir != "" {
+		return os.DirFS(cfg.ModelsDir), cfg.ModelsDir
+	}
+	return embeddedModels(), "embedded"
+}
+
+// guard is the inline path, wired.
+type guard struct {
+	suite  *classifiers.Suite
+	policy *policy.Engine
+	check  *check.Service
+}
+
+func newGuard(ctx context.Context, cfg config.Config, log *slog.Logger) (*guard, error) {
+	if err := classifiers.Init(cfg.ONNXRuntimeLib); err != nil {
+		return nil, err
+	}
+	mfs, where := modelsFS(cfg)
+	suite, err := classifiers.LoadAll(mfs, ".", classifiers.Options{IntraOpThreads: cfg.IntraOpThreads})
+	if err != nil {
+		return nil, fmt.Errorf("loading models (%s): %w", where, err)
+	}
+	log.Info("models loaded", "from", where, "versions", suite.Versions(), "onnxruntime", classifiers.RuntimeVersion())
+	pol := policy.New(policy.Options{Dir: cfg.PolicyDir, ReloadInterval: cfg.PolicyReloadInterval, Logger: log})
+	if err := pol.Load(ctx); err != nil {
+		suite.Close()
+		return nil, fmt.Errorf("loading policy: %w", err)
+	}
+	svc := check.New(suite, nil, pol, nil, check.Options{
+		Timeout: cfg.CheckTimeout,
+		FailOpen: map[types.Stage]bool{
+			types.StagePrompt:   cfg.FailModePrompt == config.FailOpen,
+			types.StageResponse: cfg.FailModeResponse == config.FailOpen,
+		},
+		Logger: log,
+	})
+	return &guard{suite: suite, policy: pol, check: svc}, nil
+}
+
+func (g *guard) Close() error { return g.suite.Close() }
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	addr := fl.String("addr", "", "listen address (overrides WARDEN_ADDR)")
+	if err := fl.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	if *addr != "" {
+		cfg.Addr = *addr
+	}
+	log := newLogger(cfg, stderr)
+	slog.SetDefault(log)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("creating WARDEN_DATA_DIR %s: %w", cfg.DataDir, err)
+	}
+
+	tel, err := telemetry.Setup(ctx, version)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tel.Shutdown(sctx)
+	}()
+
+	// Listen first so that probes answer (not ready) while models load.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	var g atomic.Pointer[guard]
+	ready := func() (bool, map[string]any) {
+		gd := g.Load()
+		if gd == nil {
+			return false, map[string]any{"models": "loading", "policy": "loading"}
+		}
+		st := gd.policy.Status()
+		return st.Loaded, map[string]any{"models": gd.suite.Versions(), "policy": st}
+	}
+	var checker checkerFunc = func(ctx context.Context, req check.Request) (check.Result, error) {
+		gd := g.Load()
+		if gd == nil {
+			return check.Result{}, errors.New("guard not ready")
+		}
+		return gd.check.Check(ctx, req)
+	}
+	srv := api.New(api.Options{Checker: checker, Ready: ready, Metrics: tel.Handler(), MaxBodyBytes: cfg.MaxBodyBytes, Logger: log})
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir)
+
+	gd, err := newGuard(ctx, cfg, log)
+	if err != nil {
+		hs.Close()
+		return err
+	}
+	defer gd.Close()
+	g.Store(gd)
+	go gd.policy.Watch(ctx)
+	log.Info("ready", "policy_revision", gd.policy.Revision())
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serving: %w", err)
+		}
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+type checkerFunc func(context.Context, check.Request) (check.Result, error)
+
+func (f checkerFunc) Check(ctx context.Context, r check.Request) (check.Result, error) { return f(ctx, r) }

@@ -1,0 +1,374 @@
+// Package api serves Warden's HTTP API with gin: POST /v1/check, the health
+// and readiness probes and the Prometheus endpoint. Errors are JSON objects
+// {"error": {"code": "<stable_code>", "message": "..."}}; request text never
+// reaches a log line.
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/wardenhq/warden/internal/check"
+	"github.com/wardenhq/warden/internal/types"
+)
+
+// Checker runs a check (check.Service).
+type Checker interface {
+	Check(ctx context.Context, req check.Request) (check.Result, error)
+}
+
+// Readiness reports whether the service can answer checks, with details.
+type Readiness func() (ready bool, detail map[string]any)
+
+// Options configure the API.
+type Options struct {
+	Checker      Checker
+	Ready        Readiness
+	Metrics      http.Handler
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+}
+
+// Stable error codes.
+const (
+	CodeBodyTooLarge     = "body_too_large"
+	CodeInvalidJSON      = "invalid_json"
+	CodeInvalidUTF8      = "invalid_utf8"
+	CodeInvalidStage     = "invalid_stage"
+	CodeInvalidTenant    = "invalid_tenant"
+	CodeMissingText      = "missing_text"
+	CodeInvalidRequest   = "invalid_request"
+	CodeNotReady         = "not_ready"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeInternal         = "internal_error"
+)
+
+// HeaderDecisionID carries the decision id on every check reply.
+const HeaderDecisionID = "X-Warden-Decision-Id"
+
+// Server is the HTTP API.
+type Server struct {
+	opts   Options
+	engine *gin.Engine
+}
+
+// New builds the router. It has no side effects.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	s := &Server{opts: opts, engine: e}
+	e.Use(s.recover, s.accessLog, traceContext)
+	e.NoRoute(func(c *gin.Context) { Error(c, http.StatusNotFound, CodeNotFound, "no such endpoint") })
+	e.NoMethod(func(c *gin.Context) {
+		Error(c, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "method not allowed on this endpoint")
+	})
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+	if opts.Metrics != nil {
+		e.GET("/metrics", gin.WrapH(opts.Metrics))
+	}
+	e.POST("/v1/check", s.check)
+	return s
+}
+
+// Engine exposes the router so other packages (streams, review) can add
+// their routes before serving.
+func (s *Server) Engine() *gin.Engine { return s.engine }
+
+// Handler is the http.Handler to serve.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Error writes the stable error shape and aborts.
+func Error(c *gin.Context, status int, code, msg string) {
+	c.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code, "message": msg}})
+}
+
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			s.opts.Logger.Error("panic serving request", "route", c.FullPath(), "panic", fmt.Sprint(r))
+			Error(c, http.StatusInternalServerError, CodeInternal, "internal error")
+		}
+	}()
+	c.Next()
+}
+
+// accessLog logs method, route, status and latency; never bodies or query
+// strings (which could carry text).
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	if route == "/healthz" || route == "/metrics" {
+		return
+	}
+	s.opts.Logger.Info("http", "method", c.Request.Method, "route", route, "status", c.Writer.Status(),
+		"duration_ms", float64(time.Since(start).Microseconds())/1000, "decision_id", c.Writer.Header().Get(HeaderDecisionID))
+}
+
+// traceContext continues a caller's W3C trace.
+func traceContext(c *gin.Context) {
+	ctx := otel.GetTextMapPropagator().Extract(c.Request.Context(), propagation.HeaderCarrier(c.Request.Header))
+	c.Request = c.Request.WithContext(ctx)
+	c.Next()
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	if s.opts.Ready == nil {
+		c.JSON(http.StatusOK, gin.H{"ready": true})
+		return
+	}
+	ok, detail := s.opts.Ready()
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	c.JSON(status, gin.H{"ready": ok, "detail": detail})
+}
+
+// message accepts OpenAI-style content: a string or a list of parts, of
+// which the text parts are checked.
+type message struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+	Name    string          `json:"name,omitempty"`
+}
+
+type checkRequest struct {
+	Stage    string         `json:"stage"`
+	Text     *string        `json:"text"`
+	Prompt   string         `json:"prompt"`
+	Messages []message      `json:"messages"`
+	Tenant   string         `json:"tenant"`
+	Metadata map[string]any `json:"metadata"`
+}
+
+var tenantRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// readBody reads at most limit bytes; more is a 413.
+func readBody(c *gin.Context, limit int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			Error(c, http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("request body exceeds %d bytes", limit))
+			return nil, false
+		}
+		Error(c, http.StatusBadRequest, CodeInvalidRequest, "could not read request body")
+		return nil, false
+	}
+	return body, true
+}
+
+// DecodeJSON decodes one JSON object strictly: valid UTF-8 (no lone
+// surrogate escapes), no unknown fields, nothing after the object. It writes
+// the error reply itself and reports whether decoding succeeded.
+func DecodeJSON(c *gin.Context, body []byte, dst any) bool {
+	if !utf8.Valid(body) {
+		Error(c, http.StatusBadRequest, CodeInvalidUTF8, "request body is not valid UTF-8")
+		return false
+	}
+	if hasLoneSurrogate(body) {
+		Error(c, http.StatusBadRequest, CodeInvalidUTF8, "request body has an unpaired UTF-16 surrogate escape")
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		Error(c, http.StatusBadRequest, CodeInvalidJSON, "malformed JSON: "+jsonErr(err))
+		return false
+	}
+	if dec.More() {
+		Error(c, http.StatusBadRequest, CodeInvalidJSON, "malformed JSON: data after the object")
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		Error(c, http.StatusBadRequest, CodeInvalidJSON, "malformed JSON: data after the object")
+		return false
+	}
+	return true
+}
+
+// jsonErr describes a decoding error without echoing request text.
+func jsonErr(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %q must be %s", te.Field, te.Type)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected end of input"
+	}
+	// Unknown-field errors name the field, which is request structure,
+	// not text.
+	return err.Error()
+}
+
+// hasLoneSurrogate finds \uD800-\uDFFF escapes that do not form a pair;
+// encoding/json would silently turn them into U+FFFD.
+func hasLoneSurrogate(b []byte) bool {
+	for i := 0; i+6 <= len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		// Count preceding backslashes: an escaped backslash is not an escape.
+		if b[i+1] != 'u' {
+			i++
+			continue
+		}
+		v, ok := hex4(b[i+2 : i+6])
+		if !ok {
+			continue
+		}
+		switch {
+		case v >= 0xD800 && v <= 0xDBFF:
+			if i+12 <= len(b) && b[i+6] == '\\' && b[i+7] == 'u' {
+				if w, ok := hex4(b[i+8 : i+12]); ok && w >= 0xDC00 && w <= 0xDFFF {
+					i += 11
+					continue
+				}
+			}
+			return true
+		case v >= 0xDC00 && v <= 0xDFFF:
+			return true
+		}
+		i += 5
+	}
+	return false
+}
+
+func hex4(b []byte) (int, bool) {
+	v := 0
+	for _, c := range b {
+		v <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			v |= int(c - '0')
+		case c >= 'a' && c <= 'f':
+			v |= int(c-'a') + 10
+		case c >= 'A' && c <= 'F':
+			v |= int(c-'A') + 10
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+// contentText flattens OpenAI message content.
+func contentText(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return "", errors.New("content must be a string or a list of content parts")
+	}
+	var buf bytes.Buffer
+	for _, p := range parts {
+		if p.Type != "text" {
+			continue
+		}
+		if buf.Len() > 0 {
+			buf.WriteByte('\n')
+		}
+		buf.WriteString(p.Text)
+	}
+	return buf.String(), nil
+}
+
+func (s *Server) check(c *gin.Context) {
+	body, ok := readBody(c, s.opts.MaxBodyBytes)
+	if !ok {
+		return
+	}
+	var req checkRequest
+	if !DecodeJSON(c, body, &req) {
+		return
+	}
+	stage, err := types.ParseStage(req.Stage)
+	if err != nil {
+		Error(c, http.StatusBadRequest, CodeInvalidStage, `stage must be "prompt" or "response"`)
+		return
+	}
+	if req.Tenant != "" && !tenantRE.MatchString(req.Tenant) {
+		Error(c, http.StatusBadRequest, CodeInvalidTenant, "tenant must be 1-64 characters of letters, digits, '_', '.', '-'")
+		return
+	}
+	creq := check.Request{Stage: stage, Prompt: req.Prompt, Tenant: req.Tenant, Metadata: req.Metadata, Source: "hook"}
+	switch {
+	case req.Text != nil && req.Messages != nil:
+		Error(c, http.StatusBadRequest, CodeInvalidRequest, "give text or messages, not both")
+		return
+	case req.Text != nil:
+		creq.Text = *req.Text
+	case len(req.Messages) > 0:
+		creq.Messages = make([]types.Message, len(req.Messages))
+		for i, m := range req.Messages {
+			txt, err := contentText(m.Content)
+			if err != nil {
+				Error(c, http.StatusBadRequest, CodeInvalidRequest, fmt.Sprintf("messages[%d]: %v", i, err))
+				return
+			}
+			creq.Messages[i] = types.Message{Role: m.Role, Content: txt}
+		}
+	default:
+		Error(c, http.StatusBadRequest, CodeMissingText, "give text or messages")
+		return
+	}
+	if s.opts.Ready != nil {
+		if ok, _ := s.opts.Ready(); !ok {
+			Error(c, http.StatusServiceUnavailable, CodeNotReady, "models or policy not loaded yet")
+			return
+		}
+	}
+	res, err := s.opts.Checker.Check(c.Request.Context(), creq)
+	if err != nil {
+		if errors.Is(err, check.ErrInvalid) {
+			Error(c, http.StatusBadRequest, CodeInvalidRequest, err.Error())
+			return
+		}
+		s.opts.Logger.Error("check failed", "err", err)
+		Error(c, http.StatusInternalServerError, CodeInternal, "check failed")
+		return
+	}
+	c.Header(HeaderDecisionID, res.ID)
+	c.JSON(http.StatusOK, res)
+}

@@ -1,0 +1,205 @@
+// Package config holds Warden's configuration: a plain struct with
+// documented defaults, filled from WARDEN_* environment variables (and the
+// standard OTEL_* ones, read by the OpenTelemetry SDK itself), and checked
+// by Validate before anything starts.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FailMode says what a stage does when a check cannot be completed
+// (classifier error, deadline, policy error): closed blocks, open allows.
+type FailMode string
+
+// Fail modes.
+const (
+	FailClosed FailMode = "closed"
+	FailOpen   FailMode = "open"
+)
+
+// ParseFailMode parses "closed" or "open".
+func ParseFailMode(s string) (FailMode, error) {
+	switch FailMode(s) {
+	case FailClosed, FailOpen:
+		return FailMode(s), nil
+	}
+	return "", fmt.Errorf("unknown fail mode %q (want closed or open)", s)
+}
+
+// Config is the whole configuration. The zero value is not usable; start
+// from Default.
+type Config struct {
+	// Addr is the HTTP listen address (WARDEN_ADDR).
+	Addr string
+	// DataDir holds local state: outbox, SQLite review store, vault
+	// (WARDEN_DATA_DIR).
+	DataDir string
+	// ONNXRuntimeLib is the path of libonnxruntime.so.1
+	// (WARDEN_ONNXRUNTIME_LIB); empty means the fetch script's cache.
+	ONNXRuntimeLib string
+	// ModelsDir is a directory of models to load instead of the models
+	// embedded in the binary (WARDEN_MODELS_DIR).
+	ModelsDir string
+	// PolicyDir is a bundle directory to load (and hot-reload) instead of
+	// the embedded default bundle (WARDEN_POLICY_DIR).
+	PolicyDir string
+	// PolicyReloadInterval is how often PolicyDir is checked for changes
+	// (WARDEN_POLICY_RELOAD_INTERVAL).
+	PolicyReloadInterval time.Duration
+	// CheckTimeout is the deadline of one check (WARDEN_CHECK_TIMEOUT).
+	CheckTimeout time.Duration
+	// MaxBodyBytes limits a request body (WARDEN_MAX_BODY_BYTES).
+	MaxBodyBytes int64
+	// FailModePrompt and FailModeResponse (WARDEN_FAIL_MODE_PROMPT,
+	// WARDEN_FAIL_MODE_RESPONSE) apply when a check cannot complete.
+	FailModePrompt   FailMode
+	FailModeResponse FailMode
+	// IntraOpThreads is ONNX Runtime's per-session thread count
+	// (WARDEN_ORT_THREADS).
+	IntraOpThreads int
+	// LogLevel is debug, info, warn or error (WARDEN_LOG_LEVEL); LogFormat
+	// is json or text (WARDEN_LOG_FORMAT).
+	LogLevel  string
+	LogFormat string
+	// ShutdownTimeout bounds graceful shutdown (WARDEN_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+}
+
+// Default returns the documented defaults.
+func Default() Config {
+	return Config{
+		Addr:                 "127.0.0.1:8080",
+		DataDir:              defaultDataDir(),
+		PolicyReloadInterval: 2 * time.Second,
+		CheckTimeout:         250 * time.Millisecond,
+		MaxBodyBytes:         1 << 20,
+		FailModePrompt:       FailClosed,
+		FailModeResponse:     FailClosed,
+		IntraOpThreads:       1,
+		LogLevel:             "info",
+		LogFormat:            "json",
+		ShutdownTimeout:      10 * time.Second,
+	}
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "warden")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "warden")
+	}
+	return "warden-data"
+}
+
+// FromEnv returns Default overridden by the environment (os.LookupEnv).
+func FromEnv() (Config, error) { return Load(os.LookupEnv) }
+
+// Load returns Default overridden by the variables lookup finds.
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	c := Default()
+	var errs []error
+	str := func(name string, dst *string) {
+		if v, ok := lookup(name); ok {
+			*dst = v
+		}
+	}
+	dur := func(name string, dst *time.Duration) {
+		if v, ok := lookup(name); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				return
+			}
+			*dst = d
+		}
+	}
+	integer := func(name string, dst *int64) {
+		if v, ok := lookup(name); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				return
+			}
+			*dst = n
+		}
+	}
+	fail := func(name string, dst *FailMode) {
+		if v, ok := lookup(name); ok {
+			m, err := ParseFailMode(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				return
+			}
+			*dst = m
+		}
+	}
+	str("WARDEN_ADDR", &c.Addr)
+	str("WARDEN_DATA_DIR", &c.DataDir)
+	str("WARDEN_ONNXRUNTIME_LIB", &c.ONNXRuntimeLib)
+	str("WARDEN_MODELS_DIR", &c.ModelsDir)
+	str("WARDEN_POLICY_DIR", &c.PolicyDir)
+	dur("WARDEN_POLICY_RELOAD_INTERVAL", &c.PolicyReloadInterval)
+	dur("WARDEN_CHECK_TIMEOUT", &c.CheckTimeout)
+	integer("WARDEN_MAX_BODY_BYTES", &c.MaxBodyBytes)
+	fail("WARDEN_FAIL_MODE_PROMPT", &c.FailModePrompt)
+	fail("WARDEN_FAIL_MODE_RESPONSE", &c.FailModeResponse)
+	var threads = int64(c.IntraOpThreads)
+	integer("WARDEN_ORT_THREADS", &threads)
+	c.IntraOpThreads = int(threads)
+	str("WARDEN_LOG_LEVEL", &c.LogLevel)
+	str("WARDEN_LOG_FORMAT", &c.LogFormat)
+	dur("WARDEN_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// Validate reports every invalid setting at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("WARDEN_ADDR %q: %w", c.Addr, err))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("WARDEN_DATA_DIR is empty"))
+	}
+	if c.CheckTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("WARDEN_CHECK_TIMEOUT %v must be positive", c.CheckTimeout))
+	}
+	if c.PolicyReloadInterval <= 0 {
+		errs = append(errs, fmt.Errorf("WARDEN_POLICY_RELOAD_INTERVAL %v must be positive", c.PolicyReloadInterval))
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
+		errs = append(errs, fmt.Errorf("WARDEN_MAX_BODY_BYTES %d outside 1 KiB..64 MiB", c.MaxBodyBytes))
+	}
+	for name, m := range map[string]FailMode{"WARDEN_FAIL_MODE_PROMPT": c.FailModePrompt, "WARDEN_FAIL_MODE_RESPONSE": c.FailModeResponse} {
+		if _, err := ParseFailMode(string(m)); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	if c.IntraOpThreads < 1 || c.IntraOpThreads > 64 {
+		errs = append(errs, fmt.Errorf("WARDEN_ORT_THREADS %d outside 1..64", c.IntraOpThreads))
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("WARDEN_LOG_LEVEL %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("WARDEN_LOG_FORMAT %q: want json or text", c.LogFormat))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("WARDEN_SHUTDOWN_TIMEOUT %v must be positive", c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,59 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaultsValid(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.FailModePrompt != FailClosed || c.FailModeResponse != FailClosed {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"WARDEN_ADDR":               "0.0.0.0:9000",
+		"WARDEN_CHECK_TIMEOUT":      "50ms",
+		"WARDEN_FAIL_MODE_RESPONSE": "open",
+		"WARDEN_MAX_BODY_BYTES":     "2048",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "0.0.0.0:9000" || c.CheckTimeout != 50*time.Millisecond || c.FailModeResponse != FailOpen || c.MaxBodyBytes != 2048 {
+		t.Fatalf("%+v", c)
+	}
+}
+
+func TestInvalidReportsEveryError(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"WARDEN_ADDR":             "nonsense",
+		"WARDEN_CHECK_TIMEOUT":    "-1s",
+		"WARDEN_FAIL_MODE_PROMPT": "sometimes",
+		"WARDEN_LOG_FORMAT":       "xml",
+	}))
+	if err == nil {
+		t.Fatal("want error")
+	}
+	for _, want := range []string{"WARDEN_FAIL_MODE_PROMPT"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	_, err = Load(env(map[string]string{"WARDEN_ADDR": "nonsense", "WARDEN_LOG_FORMAT": "xml", "WARDEN_CHECK_TIMEOUT": "-1s"}))
+	for _, want := range []string{"WARDEN_ADDR", "WARDEN_LOG_FORMAT", "WARDEN_CHECK_TIMEOUT"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package warden_test
+
+import rego.v1
+
+import data.warden
+
+base := {"stage": "prompt", "tenant": "default", "source": "hook", "scores": {}, "findings": [], "signals": [], "text_length": 10}
+
+test_benign_allowed if {
+	d := warden.decision with input as object.union(base, {"scores": {"prompt_injection": 0.02, "jailbreak": 0.01}})
+	d.action == "allow"
+	d.reasons == []
+}
+
+test_confident_injection_blocked if {
+	d := warden.decision with input as object.union(base, {"scores": {"prompt_injection": 0.97}})
+	d.action == "block"
+	"prompt_injection.block" in d.rules
+}
+
+test_block_threshold_is_inclusive if {
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.9}})
+	d.action == "block"
+}
+
+test_uncertain_band_escalates if {
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.6}})
+	d.action == "escalate"
+	d.rules == ["jailbreak.escalate"]
+}
+
+test_below_escalate_allowed if {
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.49}})
+	d.action == "allow"
+}
+
+test_response_stage_not_blocked_on_injection if {
+	d := warden.decision with input as object.union(base, {"stage": "response", "scores": {"prompt_injection": 0.99}})
+	d.action == "allow"
+}
+
+test_secret_masked_in_prompt if {
+	f := {"type": "AWS_ACCESS_KEY", "class": "secret", "start": 0, "end": 20, "score": 1}
+	d := warden.decision with input as object.union(base, {"findings": [f]})
+	d.action == "redact"
+	d.redactions == [{"type": "AWS_ACCESS_KEY", "mode": "mask"}]
+}
+
+test_pii_passes_in_prompt_by_default if {
+	f := {"type": "EMAIL", "class": "pii", "start": 0, "end": 12, "score": 1}
+	d := warden.decision with input as object.union(base, {"findings": [f]})
+	d.action == "allow"
+}
+
+test_pii_masked_in_response if {
+	f := {"type": "EMAIL", "class": "pii", "start": 0, "end": 12, "score": 1}
+	d := warden.decision with input as object.union(base, {"stage": "response", "findings": [f]})
+	d.action == "redact"
+}
+
+test_strict_tenant_overrides_thresholds_only if {
+	inp := object.union(base, {"tenant": "strict", "scores": {"prompt_injection": 0.75}})
+	d := warden.decision with input as inp
+	d.action == "block"
+
+	# the default tenant only escalates the same score
+	d2 := warden.decision with input as object.union(inp, {"tenant": "default"})
+	d2.action == "escalate"
+}
+
+test_strict_tenant_masks_pii_in_prompt if {
+	f := {"type": "EMAIL", "class": "pii", "start": 0, "end": 12, "score": 1}
+	d := warden.decision with input as object.union(base, {"tenant": "strict", "findings": [f]})
+	d.action == "redact"
+}
+
+test_unknown_tenant_gets_defaults if {
+	d := warden.decision with input as object.union(base, {"tenant": "nobody", "scores": {"prompt_injection": 0.95}})
+	d.action == "block"
+}
+
+test_tag_chars_escalate if {
+	d := warden.decision with input as object.union(base, {"signals": ["tag_chars"]})
+	d.action == "escalate"
+	d.rules == ["signal.tag_chars"]
+}
+
+test_block_wins_and_keeps_redactions if {
+	f := {"type": "GITHUB_TOKEN", "class": "secret", "start": 0, "end": 40, "score": 1}
+	d := warden.decision with input as object.union(base, {"scores": {"prompt_injection": 0.99}, "findings": [f]})
+	d.action == "block"
+	count(d.redactions) == 1
+}

@@ -1,0 +1,368 @@
+// Package policy turns scores and findings into a typed decision with Rego,
+// using OPA as a library.
+//
+// A bundle is a directory of .rego modules, data.json documents, an optional
+// OPA .manifest (its "revision" names the policy revision) and _test.rego
+// tests. The default bundle is embedded in the binary; a directory can be
+// configured instead and is hot-reloaded: a changed bundle becomes active
+// only after it compiles and its own tests pass, otherwise the running
+// revision stays and the failure is reported (log, metric, readiness detail).
+//
+// Policies are compiled once (rego.PrepareForEval) and evaluated per request.
+// The query is data.warden.decision, which must be an object:
+//
+//	{"action": "allow"|"redact"|"escalate"|"block",
+//	 "reasons": ["..."], "rules": ["..."],
+//	 "redactions": [{"type": "EMAIL", "mode": "mask"}]}
+//
+// An undefined or ill-typed decision is an error, never an allow.
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/wardenhq/warden/internal/types"
+)
+
+// ErrDecision marks a policy result that is undefined or ill-typed.
+var ErrDecision = errors.New("invalid policy decision")
+
+// ErrNotLoaded is returned by Decide before a bundle is active.
+var ErrNotLoaded = errors.New("no policy loaded")
+
+// RedactionModes are the modes a decision may ask for.
+var RedactionModes = map[string]bool{"mask": true, "partial": true, "hash": true, "vault": true}
+
+// Options configure an Engine.
+type Options struct {
+	// Dir is a bundle directory on disk. Empty means the embedded default.
+	Dir string
+	// FS overrides both (used by tests and by callers with their own fs).
+	FS fs.FS
+	// ReloadInterval is how often Dir is checked for changes (0: 2s).
+	ReloadInterval time.Duration
+	// Logger receives reload outcomes; never request text.
+	Logger *slog.Logger
+}
+
+// Engine evaluates the active bundle. The active bundle is swapped through an
+// atomic pointer, so Decide never blocks on a reload.
+type Engine struct {
+	opts    Options
+	fsys    fs.FS
+	current atomic.Pointer[compiled]
+
+	mu      sync.Mutex // serialises reloads
+	lastErr atomic.Pointer[reloadError]
+
+	reloads        metric.Int64Counter
+	reloadFailures metric.Int64Counter
+	evalLatency    metric.Float64Histogram
+}
+
+type reloadError struct {
+	err    error
+	when   time.Time
+	digest string
+}
+
+// New returns an Engine; it loads nothing until Load.
+func New(opts Options) *Engine {
+	if opts.ReloadInterval <= 0 {
+		opts.ReloadInterval = 2 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	e := &Engine{opts: opts}
+	switch {
+	case opts.FS != nil:
+		e.fsys = opts.FS
+	case opts.Dir != "":
+		e.fsys = os.DirFS(opts.Dir)
+	default:
+		e.fsys = DefaultBundle()
+	}
+	m := otel.Meter("github.com/wardenhq/warden/policy")
+	e.reloads, _ = m.Int64Counter("warden.policy.reloads", metric.WithDescription("Policy bundles activated."))
+	e.reloadFailures, _ = m.Int64Counter("warden.policy.reload_failures", metric.WithDescription("Policy bundles rejected (parse, compile or test failure); the previous revision kept running."))
+	e.evalLatency, _ = m.Float64Histogram("warden.policy.eval.duration", metric.WithUnit("s"),
+		metric.WithDescription("Policy evaluation time."),
+		metric.WithExplicitBucketBoundaries(10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 5e-3, 25e-3))
+	return e
+}
+
+// Load compiles, tests and activates the bundle. It is used at start-up,
+// where a bad bundle is fatal.
+func (e *Engine) Load(ctx context.Context) error {
+	_, err := e.Reload(ctx)
+	return err
+}
+
+// Reload recompiles the bundle if it changed. It reports whether a new
+// revision became active. On failure the previous revision stays active.
+func (e *Engine) Reload(ctx context.Context) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	digest, err := digestFS(e.fsys)
+	if err == nil {
+		if cur := e.current.Load(); cur != nil && digest == cur.digest {
+			return false, nil
+		}
+		// A bundle that already failed is not retried (or logged) again
+		// until it changes.
+		if le := e.lastErr.Load(); le != nil && le.digest == digest {
+			return false, le.err
+		}
+	}
+	c, _, err := compile(ctx, e.fsys)
+	if err != nil {
+		e.lastErr.Store(&reloadError{err: err, when: time.Now(), digest: digest})
+		e.reloadFailures.Add(ctx, 1)
+		rev := ""
+		if cur := e.current.Load(); cur != nil {
+			rev = cur.revision
+		}
+		e.opts.Logger.Error("policy bundle rejected; previous revision keeps running", "err", err, "active_revision", rev)
+		return false, err
+	}
+	e.current.Store(c)
+	e.lastErr.Store(nil)
+	e.reloads.Add(ctx, 1)
+	e.opts.Logger.Info("policy bundle active", "revision", c.revision, "tests_passed", c.tests)
+	return true, nil
+}
+
+// Watch polls the bundle for changes until ctx ends. Only a directory
+// bundle is watched; the embedded default never changes.
+func (e *Engine) Watch(ctx context.Context) {
+	if e.opts.Dir == "" && e.opts.FS == nil {
+		return
+	}
+	t := time.NewTicker(e.opts.ReloadInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_, _ = e.Reload(ctx)
+		}
+	}
+}
+
+// Status describes the active bundle for readiness checks.
+type Status struct {
+	Loaded    bool      `json:"loaded"`
+	Revision  string    `json:"revision,omitempty"`
+	LoadedAt  time.Time `json:"loaded_at,omitzero"`
+	Tests     int       `json:"tests_passed"`
+	LastError string    `json:"last_reload_error,omitempty"`
+	LastErrAt time.Time `json:"last_reload_error_at,omitzero"`
+}
+
+// Status reports the active revision and the last reload failure, if any.
+func (e *Engine) Status() Status {
+	var s Status
+	if c := e.current.Load(); c != nil {
+		s.Loaded, s.Revision, s.LoadedAt, s.Tests = true, c.revision, c.loadedAt, c.tests
+	}
+	if le := e.lastErr.Load(); le != nil {
+		s.LastError, s.LastErrAt = le.err.Error(), le.when
+	}
+	return s
+}
+
+// Revision is the active revision ("" before Load).
+func (e *Engine) Revision() string {
+	if c := e.current.Load(); c != nil {
+		return c.revision
+	}
+	return ""
+}
+
+// Input is what the policy sees. It never carries the text itself: only
+// scores, finding types and offsets, signals and sizes.
+type Input struct {
+	Stage      types.Stage
+	Tenant     string
+	Source     string
+	Scores     types.Scores
+	Findings   []types.Finding
+	Signals    []string
+	TextLength int
+	Metadata   map[string]any
+	// Stream holds stream context (bytes delivered so far) for the
+	// streaming filter; nil for whole texts.
+	Stream *StreamInput
+}
+
+// StreamInput is the stream context of a decision.
+type StreamInput struct {
+	Delivered int  `json:"delivered"`
+	Final     bool `json:"final"`
+}
+
+// Decide evaluates the active bundle for in. The returned decision has
+// Action, Reasons, RuleIDs, Redactions and PolicyRevision set.
+func (e *Engine) Decide(ctx context.Context, in Input) (types.Decision, error) {
+	c := e.current.Load()
+	if c == nil {
+		return types.Decision{}, ErrNotLoaded
+	}
+	start := time.Now()
+	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value()))
+	e.evalLatency.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("stage", in.Stage.String())))
+	if err != nil {
+		return types.Decision{PolicyRevision: c.revision}, fmt.Errorf("evaluating %s (revision %s): %w", Query, c.revision, err)
+	}
+	d, err := parseDecision(rs)
+	d.PolicyRevision = c.revision
+	if err != nil {
+		return d, fmt.Errorf("revision %s: %w", c.revision, err)
+	}
+	return d, nil
+}
+
+func (in Input) value() ast.Value {
+	scores := ast.NewObject()
+	for k, v := range in.Scores {
+		scores.Insert(ast.StringTerm(k), ast.FloatNumberTerm(v))
+	}
+	findings := make([]*ast.Term, len(in.Findings))
+	for i, f := range in.Findings {
+		findings[i] = ast.ObjectTerm(
+			ast.Item(ast.StringTerm("type"), ast.StringTerm(f.Type)),
+			ast.Item(ast.StringTerm("class"), ast.StringTerm(f.Class)),
+			ast.Item(ast.StringTerm("start"), ast.IntNumberTerm(f.Start)),
+			ast.Item(ast.StringTerm("end"), ast.IntNumberTerm(f.End)),
+			ast.Item(ast.StringTerm("score"), ast.FloatNumberTerm(f.Score)),
+			ast.Item(ast.StringTerm("detector"), ast.StringTerm(f.Detector)),
+		)
+	}
+	signals := make([]*ast.Term, len(in.Signals))
+	for i, s := range in.Signals {
+		signals[i] = ast.StringTerm(s)
+	}
+	obj := ast.NewObject(
+		ast.Item(ast.StringTerm("stage"), ast.StringTerm(in.Stage.String())),
+		ast.Item(ast.StringTerm("tenant"), ast.StringTerm(in.Tenant)),
+		ast.Item(ast.StringTerm("source"), ast.StringTerm(in.Source)),
+		ast.Item(ast.StringTerm("scores"), ast.NewTerm(scores)),
+		ast.Item(ast.StringTerm("findings"), ast.ArrayTerm(findings...)),
+		ast.Item(ast.StringTerm("signals"), ast.ArrayTerm(signals...)),
+		ast.Item(ast.StringTerm("text_length"), ast.IntNumberTerm(in.TextLength)),
+	)
+	if in.Metadata != nil {
+		if v, err := ast.InterfaceToValue(in.Metadata); err == nil {
+			obj.Insert(ast.StringTerm("metadata"), ast.NewTerm(v))
+		}
+	}
+	if in.Stream != nil {
+		obj.Insert(ast.StringTerm("stream"), ast.ObjectTerm(
+			ast.Item(ast.StringTerm("delivered"), ast.IntNumberTerm(in.Stream.Delivered)),
+			ast.Item(ast.StringTerm("final"), ast.BooleanTerm(in.Stream.Final)),
+		))
+	}
+	return obj
+}
+
+// parseDecision checks the shape of data.warden.decision strictly.
+func parseDecision(rs rego.ResultSet) (types.Decision, error) {
+	var d types.Decision
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return d, fmt.Errorf("%w: %s is undefined", ErrDecision, Query)
+	}
+	if len(rs) > 1 {
+		return d, fmt.Errorf("%w: %s has %d results", ErrDecision, Query, len(rs))
+	}
+	obj, ok := rs[0].Expressions[0].Value.(map[string]any)
+	if !ok {
+		return d, fmt.Errorf("%w: %s is %T, want object", ErrDecision, Query, rs[0].Expressions[0].Value)
+	}
+	as, ok := obj["action"].(string)
+	if !ok {
+		return d, fmt.Errorf("%w: action is %T, want string", ErrDecision, obj["action"])
+	}
+	a, err := types.ParseAction(as)
+	if err != nil {
+		return d, fmt.Errorf("%w: %w", ErrDecision, err)
+	}
+	d.Action = a
+	if d.Reasons, err = stringList(obj, "reasons"); err != nil {
+		return d, err
+	}
+	if d.RuleIDs, err = stringList(obj, "rules"); err != nil {
+		return d, err
+	}
+	if raw, ok := obj["redactions"]; ok {
+		list, ok := raw.([]any)
+		if !ok {
+			return d, fmt.Errorf("%w: redactions is %T, want array", ErrDecision, raw)
+		}
+		for i, r := range list {
+			ro, ok := r.(map[string]any)
+			if !ok {
+				return d, fmt.Errorf("%w: redactions[%d] is %T, want object", ErrDecision, i, r)
+			}
+			typ, ok1 := ro["type"].(string)
+			mode, ok2 := ro["mode"].(string)
+			if !ok1 || !ok2 || typ == "" || !RedactionModes[mode] {
+				return d, fmt.Errorf("%w: redactions[%d] needs a type and a mode in mask|partial|hash|vault", ErrDecision, i)
+			}
+			d.Redactions = append(d.Redactions, types.Redaction{Type: typ, Mode: mode})
+		}
+	}
+	if d.Action != types.ActionAllow && len(d.Reasons) == 0 {
+		return d, fmt.Errorf("%w: action %s without reasons", ErrDecision, d.Action)
+	}
+	if d.Action == types.ActionRedact && len(d.Redactions) == 0 {
+		return d, fmt.Errorf("%w: action redact without redactions", ErrDecision)
+	}
+	return d, nil
+}
+
+func stringList(obj map[string]any, key string) ([]string, error) {
+	raw, ok := obj[key]
+	if !ok {
+		return []string{}, nil
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is %T, want array of strings", ErrDecision, key, raw)
+	}
+	out := make([]string, len(list))
+	for i, v := range list {
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s[%d] is %T, want string", ErrDecision, key, i, v)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// Test compiles the bundle opts names and runs its tests without
+// activating anything. It returns the test summary and the revision.
+func Test(ctx context.Context, opts Options) (TestResult, string, error) {
+	e := New(opts)
+	c, tr, err := compile(ctx, e.fsys)
+	if err != nil {
+		return tr, "", err
+	}
+	return tr, c.revision, nil
+}
