@@ -45,14 +45,14 @@ const fixHint = "run `make onnxruntime` (scripts/fetch-onnxruntime.sh) to fetch 
 func Init(path string) error {
 	initMu.Lock()
 	defer initMu.Unlock()
+	if path == "" {
+		path = DefaultLibraryPath()
+	}
 	if initPath != "" {
 		if initPath == path {
 			return nil
 		}
 		return fmt.Errorf("%w: already initialised from %s, cannot switch to %s", ErrRuntime, initPath, path)
-	}
-	if path == "" {
-		path = DefaultLibraryPath()
 	}
 	st, err := os.Stat(path)
 	if err != nil {
