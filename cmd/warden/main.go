@@ -1,6 +1,8 @@
 // Command warden is Warden's one binary. Subcommands:
 //
 //	warden serve         run the guard (HTTP API) on the embedded default
+//	warden review        run the review service alone (ingest into the store)
+//	warden export labels write reviewed incidents as JSONL training data
 //	warden policy test   run a policy bundle's tests
 //	warden version       print the version
 //
@@ -42,7 +44,11 @@ func (e usageError) Error() string { return e.msg }
 const usage = `usage: warden <command> [flags]
 
 commands:
-  serve          run the guard on its embedded default (see README for WARDEN_* settings)
+  serve          run the guard on its embedded default (see README for WARDEN_* settings);
+                 without KAFKA_BROKERS it also runs the embedded Kafka broker and the review store
+  review         run the review service alone against KAFKA_BROKERS and DATABASE_URL:
+                 warden review [run | verify-audit | rotate-key [-drop-old] | reseal]
+  export labels  write verdicts as JSONL training data: warden export labels [-out f] [-since t]
   policy test    run a policy bundle's _test.rego tests: warden policy test [dir]
   version        print the version
 `
@@ -55,6 +61,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stderr)
+	case "review":
+		return reviewCmd(ctx, args[1:], stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "policy":
 		return policyCmd(ctx, args[1:], stdout)
 	case "version":

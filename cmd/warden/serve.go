@@ -48,7 +48,9 @@ type guard struct {
 	check  *check.Service
 }
 
-func newGuard(ctx context.Context, cfg config.Config, log *slog.Logger) (*guard, error) {
+// newGuard loads models and policy and wires the check; rec is the
+// incident outbox (nil: no incidents recorded).
+func newGuard(ctx context.Context, cfg config.Config, log *slog.Logger, rec check.Recorder) (*guard, error) {
 	if err := classifiers.Init(cfg.ONNXRuntimeLib); err != nil {
 		return nil, err
 	}
@@ -63,7 +65,7 @@ func newGuard(ctx context.Context, cfg config.Config, log *slog.Logger) (*guard,
 		suite.Close()
 		return nil, fmt.Errorf("loading policy: %w", err)
 	}
-	svc := check.New(suite, nil, pol, nil, check.Options{
+	svc := check.New(suite, nil, pol, rec, check.Options{
 		Timeout: cfg.CheckTimeout,
 		FailOpen: map[types.Stage]bool{
 			types.StagePrompt:   cfg.FailModePrompt == config.FailOpen,
@@ -106,6 +108,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		_ = tel.Shutdown(sctx)
 	}()
 
+	// The incident pipeline: outbox and relay; on the embedded default
+	// also the Kafka-protocol broker on WARDEN_KAFKA_ADDR and the review
+	// service. Kafka being down does not stop the guard.
+	inc, err := startIncidents(cfg, log)
+	if err != nil {
+		return fmt.Errorf("incident pipeline: %w", err)
+	}
+	defer func() {
+		if err := inc.Close(); err != nil {
+			log.Error("closing the incident pipeline", "err", err)
+		}
+	}()
+
 	// Listen first so that probes answer (not ready) while models load.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -118,7 +133,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return false, map[string]any{"models": "loading", "policy": "loading"}
 		}
 		st := gd.policy.Status()
-		return st.Loaded, map[string]any{"models": gd.suite.Versions(), "policy": st}
+		ob := inc.guard.Outbox().Stats()
+		return st.Loaded, map[string]any{"models": gd.suite.Versions(), "policy": st,
+			"outbox": map[string]any{"depth": ob.Depth, "oldest_age_seconds": ob.OldestAge.Seconds()}}
 	}
 	var checker checkerFunc = func(ctx context.Context, req check.Request) (check.Result, error) {
 		gd := g.Load()
@@ -133,7 +150,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir)
 
-	gd, err := newGuard(ctx, cfg, log)
+	gd, err := newGuard(ctx, cfg, log, inc.guard.Recorder())
 	if err != nil {
 		hs.Close()
 		return err
@@ -161,4 +178,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 
 type checkerFunc func(context.Context, check.Request) (check.Result, error)
 
-func (f checkerFunc) Check(ctx context.Context, r check.Request) (check.Result, error) { return f(ctx, r) }
+func (f checkerFunc) Check(ctx context.Context, r check.Request) (check.Result, error) {
+	return f(ctx, r)
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardenhq/warden/review"
+	"github.com/wardenhq/warden/review/incident"
+	"github.com/wardenhq/warden/review/store"
+	"github.com/wardenhq/warden/review/verdict"
+)
+
+func TestReviewCommands(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Setenv("WARDEN_DATA_DIR", dir)
+	t.Setenv("WARDEN_LOG_LEVEL", "error")
+	t.Setenv("KAFKA_BROKERS", "")
+	t.Setenv("DATABASE_URL", "")
+	t.Setenv("WARDEN_REVIEW_KEY", "")
+
+	// Seed the store the commands will find (same WARDEN_DATA_DIR).
+	rcfg, err := review.FromEnv(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := review.OpenStore(ctx, rcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := &incident.Incident{Schema: incident.Schema, ID: uuid.Must(uuid.NewV7()).String(), Time: time.Now().UTC(), Tenant: "acme",
+		Stage: "prompt", Source: "hook", Action: "escalate", Key: "acme/c1", Reasons: []string{"r"}, RuleIDs: []string{"jailbreak.escalate"},
+		Scores: map[string]float64{"jailbreak": 0.6}, Text: "pretend you are [EMAIL]", Prompt: "secret context", DecisionID: "d1",
+		ModelVersions: map[string]string{"m": "1"}}
+	if _, err := st.UpsertIncidents(ctx, []*incident.Incident{inc}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RecordVerdict(ctx, store.VerdictInput{IncidentID: inc.ID, Reviewer: "alice", Kind: verdict.Confirm}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	var out, errb bytes.Buffer
+	file := filepath.Join(dir, "labels.jsonl")
+	if err := run(ctx, []string{"export", "labels", "-out", file, "-since", "1h", "-actor", "tester"}, &out, &errb); err != nil {
+		t.Fatalf("export: %v %s", err, errb.String())
+	}
+	b, _ := os.ReadFile(file)
+	var l store.Label
+	if err := json.Unmarshal(bytes.TrimSpace(b), &l); err != nil {
+		t.Fatalf("label line %q: %v", b, err)
+	}
+	if l.IncidentID != inc.ID || l.Text != inc.Text || l.Verdict != verdict.Confirm || len(l.Categories) != 1 || l.Categories[0] != "jailbreak" {
+		t.Fatalf("label %+v", l)
+	}
+	if strings.Contains(string(b), "secret context") {
+		t.Fatal("the sealed prompt context leaked into the export")
+	}
+
+	out.Reset()
+	if err := run(ctx, []string{"review", "verify-audit"}, &out, &errb); err != nil || !strings.Contains(out.String(), "2 entries") {
+		t.Fatalf("verify-audit: %v %q", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"review", "rotate-key", "-drop-old"}, &out, &errb); err != nil || !strings.Contains(out.String(), "resealed 1 incidents") {
+		t.Fatalf("rotate-key: %v %q %s", err, out.String(), errb.String())
+	}
+	st, err = review.OpenStore(ctx, rcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if s, err := st.Reveal(ctx, inc.ID, "admin"); err != nil || s.Prompt != "secret context" {
+		t.Fatalf("after rotation: %+v %v", s, err)
+	}
+	if n, err := st.VerifyAudit(ctx); err != nil || n != 4 {
+		t.Fatalf("audit after export, rotation and reveal: %d %v", n, err)
+	}
+
+	if err := run(ctx, []string{"review"}, &out, &errb); err == nil || !strings.Contains(err.Error(), "KAFKA_BROKERS") {
+		t.Fatalf("review without brokers: %v", err)
+	}
+	if err := run(ctx, []string{"export", "nope"}, &out, &errb); err == nil {
+		t.Fatal("export nope accepted")
+	}
+}
