@@ -13,13 +13,15 @@
 //
 //	{"action": "allow"|"redact"|"escalate"|"block",
 //	 "reasons": ["..."], "rules": ["..."],
-//	 "redactions": [{"type": "EMAIL", "mode": "mask"}]}
+//	 "redactions": [{"type": "EMAIL", "mode": "mask"}],
+//	 "restore": false}
 //
 // An undefined or ill-typed decision is an error, never an allow.
 package policy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -324,8 +326,27 @@ func parseDecision(rs rego.ResultSet) (types.Decision, error) {
 			if !ok1 || !ok2 || typ == "" || !RedactionModes[mode] {
 				return d, fmt.Errorf("%w: redactions[%d] needs a type and a mode in mask|partial|hash|vault", ErrDecision, i)
 			}
-			d.Redactions = append(d.Redactions, types.Redaction{Type: typ, Mode: mode})
+			red := types.Redaction{Type: typ, Mode: mode}
+			if ms, ok := ro["min_score"]; ok {
+				n, ok := ms.(json.Number)
+				if !ok {
+					return d, fmt.Errorf("%w: redactions[%d].min_score is %T, want number", ErrDecision, i, ms)
+				}
+				v, err := n.Float64()
+				if err != nil || v < 0 || v > 1 {
+					return d, fmt.Errorf("%w: redactions[%d].min_score must be in [0, 1]", ErrDecision, i)
+				}
+				red.MinScore = v
+			}
+			d.Redactions = append(d.Redactions, red)
 		}
+	}
+	if raw, ok := obj["restore"]; ok {
+		b, ok := raw.(bool)
+		if !ok {
+			return d, fmt.Errorf("%w: restore is %T, want boolean", ErrDecision, raw)
+		}
+		d.Restore = b
 	}
 	if d.Action != types.ActionAllow && len(d.Reasons) == 0 {
 		return d, fmt.Errorf("%w: action %s without reasons", ErrDecision, d.Action)

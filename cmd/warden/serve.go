@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,15 +13,20 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/wardenhq/warden/classifiers"
+	"github.com/wardenhq/warden/classifiers/detect"
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/check"
 	"github.com/wardenhq/warden/internal/config"
+	"github.com/wardenhq/warden/internal/redact"
 	"github.com/wardenhq/warden/internal/telemetry"
 	"github.com/wardenhq/warden/internal/types"
+	"github.com/wardenhq/warden/models/ner"
 	"github.com/wardenhq/warden/policy"
 )
 
@@ -44,6 +51,8 @@ func modelsFS(cfg config.Config) (fs.FS, string) {
 // guard is the inline path, wired.
 type guard struct {
 	suite  *classifiers.Suite
+	det    *detect.Detector
+	vault  *redact.TokenVault
 	policy *policy.Engine
 	check  *check.Service
 }
@@ -60,23 +69,80 @@ func newGuard(ctx context.Context, cfg config.Config, log *slog.Logger, rec chec
 		return nil, fmt.Errorf("loading models (%s): %w", where, err)
 	}
 	log.Info("models loaded", "from", where, "versions", suite.Versions(), "onnxruntime", classifiers.RuntimeVersion())
+	dopts := detect.Options{}
+	if cfg.NER {
+		dopts.NERModelFS, dopts.NERDir = ner.FS, "."
+	}
+	det, err := detect.New(dopts)
+	if err != nil {
+		suite.Close()
+		return nil, fmt.Errorf("loading detectors: %w", err)
+	}
+	key, err := redactKey(cfg)
+	if err != nil {
+		suite.Close()
+		det.Close()
+		return nil, err
+	}
+	vault, err := redact.NewTokenVault(redact.VaultOptions{Key: key, TTL: cfg.VaultTTL})
+	if err != nil {
+		suite.Close()
+		det.Close()
+		return nil, fmt.Errorf("token vault: %w", err)
+	}
 	pol := policy.New(policy.Options{Dir: cfg.PolicyDir, ReloadInterval: cfg.PolicyReloadInterval, Logger: log})
 	if err := pol.Load(ctx); err != nil {
 		suite.Close()
+		det.Close()
 		return nil, fmt.Errorf("loading policy: %w", err)
 	}
-	svc := check.New(suite, nil, pol, rec, check.Options{
+	svc := check.New(suite, det, pol, rec, check.Options{
 		Timeout: cfg.CheckTimeout,
 		FailOpen: map[types.Stage]bool{
 			types.StagePrompt:   cfg.FailModePrompt == config.FailOpen,
 			types.StageResponse: cfg.FailModeResponse == config.FailOpen,
 		},
-		Logger: log,
+		Redactor: &redact.Redactor{Key: key, Vault: vault},
+		Restorer: vault,
+		Logger:   log,
 	})
-	return &guard{suite: suite, policy: pol, check: svc}, nil
+	return &guard{suite: suite, det: det, vault: vault, policy: pol, check: svc}, nil
 }
 
-func (g *guard) Close() error { return g.suite.Close() }
+func (g *guard) Close() error { return errors.Join(g.suite.Close(), g.det.Close()) }
+
+// redactKey is WARDEN_REDACT_KEY, or a random key kept in
+// DataDir/redact.key (created on first start, mode 0600) so that
+// pseudonyms and vault tokens stay stable across restarts.
+func redactKey(cfg config.Config) ([]byte, error) {
+	if cfg.RedactKey != "" {
+		return []byte(cfg.RedactKey), nil
+	}
+	path := filepath.Join(cfg.DataDir, "redact.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key, derr := hex.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(key) < 16 {
+			return nil, fmt.Errorf("redaction key file %s is not a hex key of at least 16 bytes", path)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("reading redaction key %s: %w", path, err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generating redaction key: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("writing redaction key: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("writing redaction key: %w", err)
+	}
+	return key, nil
+}
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)

@@ -71,6 +71,16 @@ type Config struct {
 	LogFormat string
 	// ShutdownTimeout bounds graceful shutdown (WARDEN_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
+	// RedactKey keys hash pseudonyms and vault tokens (WARDEN_REDACT_KEY,
+	// at least 16 bytes). Empty: a key generated on first start and kept in
+	// DataDir/redact.key. Guard replicas must share it.
+	RedactKey string
+	// VaultTTL is how long a reversible vault token can be restored
+	// (WARDEN_VAULT_TTL).
+	VaultTTL time.Duration
+	// NER enables the PERSON/LOCATION model among the detectors
+	// (WARDEN_NER=on|off).
+	NER bool
 }
 
 // Default returns the documented defaults.
@@ -87,6 +97,8 @@ func Default() Config {
 		LogLevel:             "info",
 		LogFormat:            "json",
 		ShutdownTimeout:      10 * time.Second,
+		VaultTTL:             time.Hour,
+		NER:                  true,
 	}
 }
 
@@ -158,6 +170,18 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	str("WARDEN_LOG_LEVEL", &c.LogLevel)
 	str("WARDEN_LOG_FORMAT", &c.LogFormat)
 	dur("WARDEN_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	str("WARDEN_REDACT_KEY", &c.RedactKey)
+	dur("WARDEN_VAULT_TTL", &c.VaultTTL)
+	if v, ok := lookup("WARDEN_NER"); ok {
+		switch strings.ToLower(v) {
+		case "on", "true", "1":
+			c.NER = true
+		case "off", "false", "0":
+			c.NER = false
+		default:
+			errs = append(errs, fmt.Errorf("WARDEN_NER %q: want on or off", v))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}
@@ -197,6 +221,12 @@ func (c Config) Validate() error {
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("WARDEN_LOG_FORMAT %q: want json or text", c.LogFormat))
+	}
+	if c.RedactKey != "" && len(c.RedactKey) < 16 {
+		errs = append(errs, fmt.Errorf("WARDEN_REDACT_KEY has %d bytes, want at least 16", len(c.RedactKey)))
+	}
+	if c.VaultTTL <= 0 {
+		errs = append(errs, fmt.Errorf("WARDEN_VAULT_TTL %v must be positive", c.VaultTTL))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("WARDEN_SHUTDOWN_TIMEOUT %v must be positive", c.ShutdownTimeout))

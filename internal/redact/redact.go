@@ -1,8 +1,15 @@
 // Package redact rewrites findings in a text according to the policy's
 // redaction modes: mask ("[EMAIL]"), partial (keep the last four letters or
-// digits), hash (a stable keyed pseudonym per tenant, "<EMAIL_3f2a9c>").
-// Overlapping findings are merged into one redaction; the text around them
-// is left byte for byte as it was.
+// digits), hash (a stable keyed pseudonym per tenant, "<EMAIL_3f2a9c>") and
+// vault (a reversible token, "<EMAIL_3f2a9c1b0d>", kept in a TokenVault
+// with a TTL and restored in the model's answer when the policy allows:
+// TokenVault.Restore for whole texts, Restorer for streams, where a token
+// may arrive split across chunks). Overlapping findings are merged into one
+// redaction; the text around them is left byte for byte as it was.
+//
+// No raw value is ever written to an error, a log line or a store: errors
+// name the finding type and offsets, and the vault seals values before they
+// reach its Store.
 package redact
 
 import (
@@ -26,8 +33,9 @@ const (
 	Vault   = "vault"
 )
 
-// Vaulter stores a value and returns a reversible token for it. The vault
-// mode needs one; without it vault falls back to hash.
+// Vaulter stores a value and returns a reversible token for it
+// (*TokenVault is one). The vault mode needs one; without it vault falls
+// back to hash, which is just as safe but cannot be restored.
 type Vaulter interface {
 	Token(tenant, typ, value string) (string, error)
 }

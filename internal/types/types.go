@@ -158,16 +158,36 @@ type Redaction struct {
 	Type string `json:"type"`
 	// Mode is mask, partial, hash or vault.
 	Mode string `json:"mode"`
+	// MinScore: findings of this type scoring below it are left as they are.
+	MinScore float64 `json:"min_score,omitempty"`
+}
+
+// Applies reports whether the redactions act on finding f: a redaction
+// names its type (or "*") and f meets the redaction's minimum score.
+func Applies(rs []Redaction, f Finding) bool {
+	var wild *Redaction
+	for i := range rs {
+		if rs[i].Type == f.Type {
+			return f.Score >= rs[i].MinScore
+		}
+		if rs[i].Type == "*" {
+			wild = &rs[i]
+		}
+	}
+	return wild != nil && f.Score >= wild.MinScore
 }
 
 // Decision is the typed result of a policy evaluation. It is never a bare
 // boolean: it carries the action and everything needed to explain it.
 type Decision struct {
-	ID             string            `json:"id"`
-	Action         Action            `json:"action"`
-	Reasons        []string          `json:"reasons"`
-	RuleIDs        []string          `json:"rule_ids"`
-	Redactions     []Redaction       `json:"redactions,omitempty"`
+	ID         string      `json:"id"`
+	Action     Action      `json:"action"`
+	Reasons    []string    `json:"reasons"`
+	RuleIDs    []string    `json:"rule_ids"`
+	Redactions []Redaction `json:"redactions,omitempty"`
+	// Restore asks for reversible vault tokens in the text to be replaced
+	// by their values (response stage: give the user back their own data).
+	Restore        bool              `json:"restore,omitempty"`
 	PolicyRevision string            `json:"policy_revision"`
 	ModelVersions  map[string]string `json:"model_versions"`
 	// Shadow holds the action a shadow (candidate) policy would have taken,

@@ -19,6 +19,22 @@
 #     PII passes unless the tenant opts in (see tenant "strict");
 #   - Unicode tag characters (a way to smuggle hidden instructions) escalate.
 #   Response stage, by default: every PII and secret finding is masked.
+#
+#   Redaction (config "redact.<stage>"): a finding's mode is looked up by its
+#   type ("types": {"EMAIL": "vault"}) and then by its class ("classes":
+#   {"pii": ..., "secret": ...}); "none" leaves it. Findings come from
+#   classifiers/detect: class "secret" for credentials (PRIVATE_KEY, JWT,
+#   URL_CREDENTIALS, PASSWORD, AWS_ACCESS_KEY, GITHUB_TOKEN, every gitleaks
+#   rule), class "pii" for EMAIL, PHONE, CREDIT_CARD, IBAN, US_SSN,
+#   IP_ADDRESS, PERSON, LOCATION. Modes: "mask" ([EMAIL]), "partial" (last
+#   four characters kept: use only for PII, never for secrets), "hash" (a
+#   stable per-tenant pseudonym, <EMAIL_3f2a9c>) and "vault" (a reversible
+#   token kept for a TTL, <EMAIL_3f2a9c1b0d>, which Warden can restore in
+#   the model's answer). Secrets default to mask at both stages because a
+#   credential must not reach a provider in any recoverable form; PII in
+#   prompts is a tenant's choice (tenant "strict" masks it; a tenant that
+#   wants the model to keep referring to the same person across turns would
+#   choose "hash", or "vault" to get the real values back in the answer).
 package warden
 
 import rego.v1
@@ -67,15 +83,21 @@ redaction_mode(f) := redact_cfg.types[f.type]
 
 redaction_mode(f) := redact_cfg.classes[f.class] if not redact_cfg.types[f.type]
 
-redactions contains {"type": f.type, "mode": mode} if {
+# Findings from statistical detectors (the PERSON/LOCATION model) carry a
+# confidence; below the type's min_score they are not acted on. Rule-based
+# findings score 1.0 (validated structure) or their stated evidence.
+min_score(t) := object.get(object.get(cfg, "min_score", {}), t, 0)
+
+redactions contains {"type": f.type, "mode": mode, "min_score": min_score(f.type)} if {
 	some f in input.findings
+	f.score >= min_score(f.type)
 	mode := redaction_mode(f)
 	mode != "none"
 }
 
 redact_hits contains hit if {
 	some r in redactions
-	n := count([f | some f in input.findings; f.type == r.type])
+	n := count([f | some f in input.findings; f.type == r.type; f.score >= min_score(f.type)])
 	hit := {
 		"rule": sprintf("redact.%s", [r.type]),
 		"reason": sprintf("%d %s finding(s) redacted (%s)", [n, r.type, r.mode]),
@@ -90,11 +112,19 @@ action := "block" if {
 	count(redactions) > 0
 } else := "allow"
 
-hits := block_hits | escalate_hits | redact_hits
+# Most severe first: block, escalate, then redaction hits.
+hits := array.concat(array.concat([h | some h in block_hits], [h | some h in escalate_hits]), [h | some h in redact_hits])
+
+# restore: vault tokens in a model's answer are replaced by the values they
+# stand for (the user's own data coming back to them). Only tokens this
+# tenant's vault issued can be restored; a stage without the setting never
+# restores.
+restore := object.get(cfg.restore, input.stage, false)
 
 decision := {
 	"action": action,
 	"reasons": [h.reason | some h in hits],
 	"rules": [h.rule | some h in hits],
 	"redactions": [r | some r in redactions],
+	"restore": restore,
 }

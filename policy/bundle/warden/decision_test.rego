@@ -43,7 +43,7 @@ test_secret_masked_in_prompt if {
 	f := {"type": "AWS_ACCESS_KEY", "class": "secret", "start": 0, "end": 20, "score": 1}
 	d := warden.decision with input as object.union(base, {"findings": [f]})
 	d.action == "redact"
-	d.redactions == [{"type": "AWS_ACCESS_KEY", "mode": "mask"}]
+	d.redactions == [{"type": "AWS_ACCESS_KEY", "mode": "mask", "min_score": 0}]
 }
 
 test_pii_passes_in_prompt_by_default if {
@@ -90,4 +90,20 @@ test_block_wins_and_keeps_redactions if {
 	d := warden.decision with input as object.union(base, {"scores": {"prompt_injection": 0.99}, "findings": [f]})
 	d.action == "block"
 	count(d.redactions) == 1
+}
+
+test_restore_only_at_response_stage if {
+	d := warden.decision with input as base
+	d.restore == false
+	d2 := warden.decision with input as object.union(base, {"stage": "response"})
+	d2.restore == true
+}
+
+test_low_confidence_names_left_alone if {
+	weak := {"type": "PERSON", "class": "pii", "start": 0, "end": 6, "score": 0.7}
+	d := warden.decision with input as object.union(base, {"stage": "response", "findings": [weak]})
+	d.action == "allow"
+	strong := object.union(weak, {"score": 0.97})
+	d2 := warden.decision with input as object.union(base, {"stage": "response", "findings": [strong]})
+	d2.action == "redact"
 }

@@ -1,0 +1,305 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/wardenhq/warden/classifiers"
+	"github.com/wardenhq/warden/internal/types"
+)
+
+// Finding classes, as the policy sees them.
+const (
+	ClassPII    = "pii"
+	ClassSecret = "secret"
+)
+
+// Structured finding types. Secret rules from gitleaks add their own (see
+// Types).
+var structuredTypes = []string{"EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "URL_CREDENTIALS", "PRIVATE_KEY", "JWT"}
+
+// Options configure a Detector. The zero value enables every rule-based
+// detector and no NER model.
+type Options struct {
+	// Disable lists detectors to turn off: a finding type ("PHONE"),
+	// "SECRETS" for all gitleaks rules, or "gitleaks:<rule id>".
+	Disable []string
+	// NationalRegions are the regions (ISO 3166 codes) whose national
+	// phone formats with a trunk prefix 0 are recognised without a country
+	// code. North American numbers are always recognised. Default: GB, DE,
+	// FR, IN, AU, NL, IE, IT.
+	NationalRegions []string
+
+	// NERModelFS and NERDir locate the PERSON/LOCATION model (a directory
+	// with manifest.json and the ONNX file; models/ner embeds the shipped
+	// one). Nil NERModelFS disables name detection. Loading needs ONNX
+	// Runtime: call classifiers.Init first.
+	NERModelFS fs.FS
+	NERDir     string
+	// NERThreshold is the minimum score of a PERSON or LOCATION finding
+	// (after context words); 0 uses the manifest's threshold.
+	NERThreshold float64
+	// ORT tunes the NER session (threads default to 1).
+	ORT classifiers.Options
+}
+
+// Detector finds PII and secrets. It is safe for concurrent use.
+type Detector struct {
+	enabled         map[string]bool
+	disabledRules   map[string]bool
+	secrets         *secretEngine
+	nationalRegions []string
+	ner             *nerModel
+	maxMatch        int
+}
+
+var (
+	engineOnce sync.Once
+	engine     *secretEngine
+	engineErr  error
+)
+
+// sharedSecrets compiles the gitleaks rules once per process; compiled
+// regexps are safe for concurrent use and never change.
+func sharedSecrets() (*secretEngine, error) {
+	engineOnce.Do(func() {
+		engine, engineErr = newSecretEngine(append(append([]ruleSpec(nil), gitleaksRules...), wardenRules...), gitleaksGlobal)
+	})
+	return engine, engineErr
+}
+
+// New builds a Detector. It reads the NER model when one is configured
+// (and then needs ONNX Runtime); it starts nothing and touches no global
+// state. Close releases the model.
+func New(opts Options) (*Detector, error) {
+	d := &Detector{enabled: map[string]bool{}}
+	for _, t := range structuredTypes {
+		d.enabled[t] = true
+	}
+	d.enabled["SECRETS"] = true
+	for _, t := range opts.Disable {
+		if strings.HasPrefix(t, "gitleaks:") {
+			if d.disabledRules == nil {
+				d.disabledRules = map[string]bool{}
+			}
+			d.disabledRules[t] = true
+			continue
+		}
+		d.enabled[t] = false
+	}
+	d.nationalRegions = opts.NationalRegions
+	if d.nationalRegions == nil {
+		d.nationalRegions = []string{"GB", "DE", "FR", "IN", "AU", "NL", "IE", "IT"}
+	}
+	if d.enabled["SECRETS"] {
+		e, err := sharedSecrets()
+		if err != nil {
+			return nil, fmt.Errorf("detect: compiling secret rules: %w", err)
+		}
+		d.secrets = e
+		d.maxMatch = e.maxMatch
+	}
+	// Findings that are one run of non-space bytes (e-mail, JWT, URL
+	// credentials, IPv6, tokens) are held back whole by Releasable; the
+	// bound covers findings that span white space.
+	d.maxMatch = max(d.maxMatch, maxNumericSpan+2*maxSepLen+1, maxIBANLen, maxPEMHeader+len("-----BEGIN -----"))
+	if opts.NERModelFS != nil {
+		m, err := loadNER(opts.NERModelFS, opts.NERDir, opts.ORT, opts.NERThreshold)
+		if err != nil {
+			return nil, err
+		}
+		d.ner = m
+		d.maxMatch = max(d.maxMatch, m.maxMatch())
+	}
+	// Boundaries look one rune each way.
+	d.maxMatch += 2 * utf8.UTFMax
+	return d, nil
+}
+
+// Close releases the NER model's ONNX Runtime session.
+func (d *Detector) Close() error {
+	if d.ner != nil {
+		return d.ner.close()
+	}
+	return nil
+}
+
+// Versions names the loaded model ({"ner": "<version>"}); empty without one.
+func (d *Detector) Versions() map[string]string {
+	if d.ner == nil {
+		return map[string]string{}
+	}
+	return map[string]string{d.ner.man.Name: d.ner.man.Version}
+}
+
+// MaxMatch is the hold-back a streaming filter needs, in bytes: a finding
+// that ends (or could end) within the buffer depends on at most MaxMatch
+// bytes of text before its end. Findings that can be longer than that (a
+// private key, a token of unbounded length) keep touching the end of the
+// buffer until they are complete; see Releasable.
+func (d *Detector) MaxMatch() int { return d.maxMatch }
+
+// Detect returns the findings in text, sorted by start. Findings never
+// overlap: candidates that overlap are merged into one finding spanning
+// them all, named after the strongest (a secret beats PII, then the higher
+// score, then the longer match). Offsets are byte offsets on rune
+// boundaries, End exclusive.
+func (d *Detector) Detect(ctx context.Context, text string) ([]types.Finding, error) {
+	var fs []types.Finding
+	if d.enabled["EMAIL"] {
+		fs = scanEmails(text, fs)
+	}
+	fs = d.scanNumbers(text, fs)
+	if d.enabled["IBAN"] {
+		fs = scanIBANs(text, fs)
+	}
+	if d.enabled["IP_ADDRESS"] {
+		fs = scanIPv6(text, fs)
+	}
+	if d.enabled["URL_CREDENTIALS"] {
+		fs = scanURLCredentials(text, fs)
+	}
+	if d.enabled["PRIVATE_KEY"] {
+		fs = scanPrivateKeys(text, fs)
+	}
+	if d.enabled["JWT"] {
+		fs = scanJWTs(text, fs)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("detect: %w", err)
+	}
+	if d.secrets != nil {
+		n := len(fs)
+		fs = d.secrets.scan(text, fs)
+		if len(d.disabledRules) > 0 {
+			fs = append(fs[:n], slices.DeleteFunc(fs[n:], func(f types.Finding) bool { return d.disabledRules[f.Detector] })...)
+		}
+	}
+	if d.ner != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("detect: %w", err)
+		}
+		nf, err := d.ner.detect(ctx, text)
+		if err != nil {
+			return nil, fmt.Errorf("detect: names: %w", err)
+		}
+		fs = append(fs, nf...)
+	}
+	if fs == nil {
+		return []types.Finding{}, nil // an empty list, not null, in JSON
+	}
+	return resolve(fs), nil
+}
+
+// stronger reports whether a should name a merged finding over b.
+func stronger(a, b types.Finding) bool {
+	if (a.Class == ClassSecret) != (b.Class == ClassSecret) {
+		return a.Class == ClassSecret
+	}
+	if a.Score != b.Score {
+		return a.Score > b.Score
+	}
+	if a.Len() != b.Len() {
+		return a.Len() > b.Len()
+	}
+	return a.Type < b.Type
+}
+
+// resolve sorts findings and merges overlapping ones.
+func resolve(fs []types.Finding) []types.Finding {
+	if len(fs) < 2 {
+		return fs
+	}
+	sort.Slice(fs, func(i, j int) bool {
+		if fs[i].Start != fs[j].Start {
+			return fs[i].Start < fs[j].Start
+		}
+		return fs[i].End > fs[j].End
+	})
+	out := fs[:1]
+	for _, f := range fs[1:] {
+		last := &out[len(out)-1]
+		if f.Start < last.End {
+			best := *last
+			if stronger(f, best) {
+				best = f
+			}
+			best.Start, best.End = last.Start, max(last.End, f.End)
+			*last = best
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// Releasable returns how many leading bytes of buf a streaming filter may
+// release, given findings = Detect(buf) and whether buf is the end of the
+// stream. It holds back:
+//
+//   - the last MaxMatch bytes (a finding that spans white space is at
+//     most that long);
+//   - the trailing run of non-space bytes, whatever its length (a token,
+//     an address or a key still arriving);
+//   - every finding that reaches past the release point, from its start,
+//     so that it is redacted whole;
+//   - with a NER model, the tokens whose label can still change.
+//
+// Text before the returned offset takes part in no finding the detector
+// could report once more text arrives, other than those in findings. The
+// filter must keep at least LookBehind bytes of released text in front of
+// the unreleased text it passes to Detect: a rule may need the words before
+// a value ("api_key = "). The offset is on a rune boundary. Stream does all
+// this.
+func (d *Detector) Releasable(buf string, findings []types.Finding, final bool) int {
+	if final {
+		return len(buf)
+	}
+	r := len(buf) - d.maxMatch
+	// The trailing run of non-space bytes.
+	t := len(buf)
+	for t > 0 && !isSpace(buf[t-1]) {
+		t--
+	}
+	r = min(r, t)
+	if d.ner != nil {
+		r = min(r, d.ner.releasable(buf))
+	}
+	if r <= 0 {
+		return 0
+	}
+	// Never cut a finding; hold back every finding reaching past r.
+	for {
+		moved := false
+		for _, f := range findings {
+			if f.Start < r && f.End > r {
+				r = f.Start
+				moved = true
+			}
+		}
+		if !moved {
+			break
+		}
+	}
+	for r > 0 && r < len(buf) && !utf8.RuneStart(buf[r]) {
+		r--
+	}
+	return r
+}
+
+// LookBehind is how much released text a streaming filter keeps in front
+// of the unreleased text: the context the detectors read before a finding
+// (assignments before a secret, "SSN:" before a number).
+func (d *Detector) LookBehind() int { return d.maxMatch + contextWindow }
+
+// RuleDetectors lists the Disable names of every rule-based detector, for
+// callers that want names only.
+func RuleDetectors() []string {
+	return append(append([]string(nil), structuredTypes...), "SECRETS")
+}
