@@ -21,13 +21,15 @@ run: onnxruntime build
 	WARDEN_ONNXRUNTIME_LIB=$${WARDEN_ONNXRUNTIME_LIB:-$$(scripts/fetch-onnxruntime.sh)} ./bin/warden serve
 
 ## test-deps: install everything the tests need (system packages, npm packages, ORT)
+TEST_APT_PACKAGES := kcat postgresql chromium
 test-deps: onnxruntime
-	scripts/test-setup.sh
+	scripts/test-setup.sh $(TEST_APT_PACKAGES)
 
 ## test: the whole test suite (what CI runs)
 test: test-deps lint
 	WARDEN_ONNXRUNTIME_LIB=$${WARDEN_ONNXRUNTIME_LIB:-$$(scripts/fetch-onnxruntime.sh)} \
-	  $(GO) test -race -count=1 -timeout 30m ./...
+	WARDEN_REQUIRE_POSTGRES=1 \
+	  $(GO) test -race -count=1 -timeout 45m ./...
 
 ## lint: gofmt, go vet, staticcheck
 lint:
