@@ -18,17 +18,13 @@ import (
 	"github.com/wardenhq/warden/internal/types"
 )
 
-// firstModel copies the first shipped model directory into a temp dir so a
-// test can tamper with it.
+// firstModel copies the shipped injection model into a temp dir so a test
+// can tamper with it.
 func firstModel(t *testing.T) (dir string, man map[string]any) {
 	t.Helper()
 	src := testenv.ModelsDir()
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		mp := filepath.Join(src, e.Name(), "manifest.json")
+	for _, name := range []string{"injection"} {
+		mp := filepath.Join(src, name, "manifest.json")
 		b, err := os.ReadFile(mp)
 		if err != nil {
 			continue
@@ -36,10 +32,10 @@ func firstModel(t *testing.T) (dir string, man map[string]any) {
 		if err := json.Unmarshal(b, &man); err != nil {
 			t.Fatal(err)
 		}
-		dir = filepath.Join(t.TempDir(), e.Name())
+		dir = filepath.Join(t.TempDir(), name)
 		os.MkdirAll(dir, 0o755)
 		os.WriteFile(filepath.Join(dir, "manifest.json"), b, 0o644)
-		onnx, err := os.ReadFile(filepath.Join(src, e.Name(), man["file"].(string)))
+		onnx, err := os.ReadFile(filepath.Join(src, name, man["file"].(string)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/wardenhq/warden/internal/types"
 	"github.com/wardenhq/warden/models/ner"
 	"github.com/wardenhq/warden/policy"
+	"github.com/wardenhq/warden/streams"
 )
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -155,6 +156,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
+	scfg, err := streams.FromEnv(os.LookupEnv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	if *addr != "" {
 		cfg.Addr = *addr
 	}
@@ -211,6 +216,26 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return gd.check.Check(ctx, req)
 	}
 	srv := api.New(api.Options{Checker: checker, Ready: ready, Metrics: tel.Handler(), MaxBodyBytes: cfg.MaxBodyBytes, Logger: log})
+	// The streaming filter: OpenAI and Anthropic proxies, the generic
+	// stream API and, without upstream URLs, the built-in demo upstream.
+	if _, err := streams.Register(srv.Engine(), streams.Deps{
+		Config: scfg,
+		Service: func() *check.Service {
+			if gd := g.Load(); gd != nil {
+				return gd.check
+			}
+			return nil
+		},
+		NewRestorer: func(tenant string) streams.TokenRestorer {
+			if gd := g.Load(); gd != nil {
+				return gd.vault.NewRestorer(tenant)
+			}
+			return nil
+		},
+		Logger: log,
+	}); err != nil {
+		return fmt.Errorf("streams: %w", err)
+	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -176,7 +176,7 @@ func TestCheckReply(t *testing.T) {
 			t.Fatalf("decision id header %q != id %v", w.Header().Get(HeaderDecisionID), r["id"])
 		}
 		scores := r["scores"].(map[string]any)
-		if _, ok := scores["prompt_injection"]; !ok && strings.Contains(body, `"prompt"`) {
+		if _, ok := scores["prompt_injection"]; !ok && strings.HasPrefix(body, `{"stage":"prompt"`) {
 			t.Fatalf("no prompt_injection score: %s", w.Body)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 
@@ -47,6 +48,16 @@ type Decider interface {
 	Decide(ctx context.Context, in policy.Input) (types.Decision, error)
 }
 
+// Restorer replaces reversible vault tokens in a text by their values.
+type Restorer interface {
+	Restore(tenant, text string) string
+}
+
+// versioned is implemented by detectors that carry models.
+type versioned interface {
+	Versions() map[string]string
+}
+
 // Recorder durably records an incident (the outbox). It must not block on
 // the network: Kafka is never on the request path.
 type Recorder interface {
@@ -64,7 +75,13 @@ type Options struct {
 	FailOpen map[types.Stage]bool
 	// Redactor applies the policy's redactions (zero value: mask only).
 	Redactor *redact.Redactor
-	Logger   *slog.Logger
+	// Restorer, when set, restores vault tokens in texts whose decision
+	// asks for it (Decision.Restore).
+	Restorer Restorer
+	// Plan fixes the classifier windows of response-stage texts, streamed
+	// or whole, so that both decide alike (zero value: DefaultPlan).
+	Plan   Plan
+	Logger *slog.Logger
 }
 
 // Service runs checks. It is safe for concurrent use.
@@ -91,6 +108,9 @@ func New(cls Classifier, det Detector, pol Decider, rec Recorder, opts Options) 
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Plan == (Plan{}) {
+		opts.Plan = DefaultPlan
 	}
 	s := &Service{cls: cls, det: det, pol: pol, rec: rec, opts: opts, tracer: otel.Tracer("github.com/wardenhq/warden/internal/check")}
 	m := otel.Meter("github.com/wardenhq/warden/internal/check")
@@ -176,6 +196,12 @@ func (s *Service) Check(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if req.Stage == types.StageResponse && req.Messages == nil {
+		// A whole response is checked exactly as the streaming filter
+		// checks it piece by piece: same windows, same decision.
+		res, _, err := s.CheckResponse(ctx, req, s.opts.Plan, req.Text)
+		return res, err
+	}
 
 	id := newID()
 	ctx, span := s.tracer.Start(ctx, "warden.check", trace.WithAttributes(
@@ -192,7 +218,7 @@ func (s *Service) Check(ctx context.Context, req Request) (Result, error) {
 		defer cancel()
 	}
 
-	res := Result{ID: id, Scores: types.Scores{}, Findings: []types.Finding{}, ModelVersions: s.cls.Versions()}
+	res := Result{ID: id, Scores: types.Scores{}, Findings: []types.Finding{}, ModelVersions: s.versions()}
 	norm := textnorm.Normalize(text)
 	res.Signals = norm.Signals
 
@@ -227,6 +253,17 @@ func (s *Service) Check(ctx context.Context, req Request) (Result, error) {
 		attribute.String("warden.policy_revision", res.PolicyRevision),
 		attribute.String("warden.model_versions", versionsAttr(res.ModelVersions)))
 	return res, nil
+}
+
+// versions lists classifier and detector model versions.
+func (s *Service) versions() map[string]string {
+	v := s.cls.Versions()
+	if dv, ok := s.det.(versioned); ok {
+		for k, ver := range dv.Versions() {
+			v[k] = ver
+		}
+	}
+	return v
 }
 
 // decide runs detectors, classifiers and the policy. On error it returns
@@ -303,15 +340,43 @@ func (s *Service) failDecision(ctx context.Context, stage types.Stage, cause str
 	}
 }
 
-// enforce sets res.Text (and res.Messages) from the decision.
+// enforce sets res.Text (and res.Messages) from the decision: the text is
+// dropped (block) or redacted, then vault tokens are restored when the
+// decision asks for it.
 func (s *Service) enforce(req Request, text string, segs []segment, res *Result) error {
+	if err := s.redactText(req, text, segs, res); err != nil {
+		return err
+	}
+	if res.Action == types.ActionBlock || !res.Decision.Restore || s.opts.Restorer == nil {
+		return nil
+	}
+	res.Text = s.opts.Restorer.Restore(req.Tenant, res.Text)
+	if res.Messages != nil {
+		msgs := make([]types.Message, len(res.Messages))
+		copy(msgs, res.Messages)
+		for _, sg := range segs {
+			msgs[sg.msg].Content = s.opts.Restorer.Restore(req.Tenant, msgs[sg.msg].Content)
+		}
+		res.Messages = msgs
+	}
+	return nil
+}
+
+func (s *Service) redactText(req Request, text string, segs []segment, res *Result) error {
 	if res.Action == types.ActionBlock {
 		res.Text = ""
 		res.Messages = nil
 		return nil
 	}
 	modes := redact.Modes(res.Decision.Redactions)
-	if len(res.Decision.Redactions) == 0 || len(res.Findings) == 0 {
+	// Only findings the redactions act on (type named, score high enough).
+	var acted []types.Finding
+	for _, f := range res.Findings {
+		if types.Applies(res.Decision.Redactions, f) {
+			acted = append(acted, f)
+		}
+	}
+	if len(acted) == 0 {
 		res.Text = text
 		if req.Messages != nil {
 			res.Messages = req.Messages
@@ -319,7 +384,7 @@ func (s *Service) enforce(req Request, text string, segs []segment, res *Result)
 		return nil
 	}
 	if req.Messages == nil {
-		r, err := s.opts.Redactor.Apply(req.Tenant, text, res.Findings, modes)
+		r, err := s.opts.Redactor.Apply(req.Tenant, text, acted, modes)
 		if err != nil {
 			return err
 		}
@@ -332,7 +397,7 @@ func (s *Service) enforce(req Request, text string, segs []segment, res *Result)
 	parts := make([]string, 0, len(segs))
 	for _, sg := range segs {
 		var local []types.Finding
-		for _, f := range res.Findings {
+		for _, f := range acted {
 			if f.Start >= sg.start && f.End <= sg.end {
 				f.Start -= sg.start
 				f.End -= sg.start
@@ -440,6 +505,7 @@ func versionsAttr(v map[string]string) string {
 	for k, ver := range v {
 		parts = append(parts, k+"@"+ver)
 	}
+	sort.Strings(parts)
 	return strings.Join(parts, ",")
 }
 

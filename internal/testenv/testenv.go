@@ -5,6 +5,7 @@ package testenv
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"github.com/wardenhq/warden/classifiers"
 	"github.com/wardenhq/warden/internal/check"
 	"github.com/wardenhq/warden/internal/types"
+	"github.com/wardenhq/warden/models"
 	"github.com/wardenhq/warden/policy"
 )
 
@@ -32,12 +34,16 @@ func ORT(t testing.TB) {
 	}
 }
 
-// ModelsDir is the shipped models directory (WARDEN_TEST_MODELS overrides).
-func ModelsDir() string {
+// ModelsDir is the shipped models directory.
+func ModelsDir() string { return filepath.Join(RepoRoot(), "models") }
+
+// ModelsFS is what the guard loads: the classifier models embedded in the
+// binary (models.FS), or WARDEN_TEST_MODELS when set.
+func ModelsFS() fs.FS {
 	if d := os.Getenv("WARDEN_TEST_MODELS"); d != "" {
-		return d
+		return os.DirFS(d)
 	}
-	return filepath.Join(RepoRoot(), "models")
+	return models.FS
 }
 
 var (
@@ -51,10 +57,10 @@ func Suite(t testing.TB) *classifiers.Suite {
 	t.Helper()
 	ORT(t)
 	suiteOnce.Do(func() {
-		suite, suiteErr = classifiers.LoadAll(os.DirFS(ModelsDir()), ".", classifiers.Options{})
+		suite, suiteErr = classifiers.LoadAll(ModelsFS(), ".", classifiers.Options{})
 	})
 	if suiteErr != nil {
-		t.Fatalf("loading models from %s: %v", ModelsDir(), suiteErr)
+		t.Fatalf("loading models: %v", suiteErr)
 	}
 	return suite
 }

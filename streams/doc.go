@@ -1,0 +1,13 @@
+// Package streams is Warden's streaming output filter: the filter engine
+// (Filter, for in-process use), the OpenAI and Anthropic proxies
+// (POST /v1/chat/completions, POST /v1/messages), the generic stream API
+// (POST /v1/stream, NDJSON in and out over one HTTP exchange) and a
+// scripted demo upstream.
+//
+// A Filter holds back the last HoldBack bytes of the text (the detectors'
+// longest match, bounded in bytes and time) so that a redaction never
+// releases half a match however the text is split; classifier windows
+// and the policy decision follow internal/check's Stream, so a text gets
+// the same decision streamed or whole. A block stops the stream; an
+// escalation lets it continue and raises one incident.
+package streams

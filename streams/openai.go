@@ -1,0 +1,829 @@
+package streams
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wardenhq/warden/internal/check"
+	"github.com/wardenhq/warden/internal/types"
+	"github.com/wardenhq/warden/review/incident"
+	"github.com/wardenhq/warden/streams/sse"
+)
+
+// OpenAI Chat Completions proxy: POST /v1/chat/completions.
+//
+// The request is forwarded as sent, except that the text of user and tool
+// messages is checked first (stage prompt) and rewritten where the policy
+// redacts. A blocked prompt is answered the way Azure OpenAI refuses one:
+//
+//	HTTP 400 {"error": {"message": "...", "type": "invalid_request_error",
+//	          "param": null, "code": "content_filter"}}
+//
+// Each choice's content (and refusal) is filtered as its own text. A
+// streamed choice that is blocked ends with a chunk
+// {"index": i, "delta": {}, "finish_reason": "content_filter"}; once every
+// choice has ended the stream ends with "data: [DONE]". A non-streamed
+// blocked choice has "content": null, no tool calls and
+// "finish_reason": "content_filter". logprobs are removed (they repeat the
+// raw tokens). Tool calls pass through untouched. Upstream failures
+// mid-stream end with the SDK's error event: data: {"error": {...}}.
+
+func openaiError(c *gin.Context, status int, code, typ, msg string) {
+	c.AbortWithStatusJSON(status, gin.H{"error": gin.H{"message": msg, "type": typ, "param": nil, "code": code}})
+}
+
+func (p *proxy) chatCompletions(c *gin.Context) {
+	svc := p.e.service()
+	if svc == nil {
+		openaiError(c, http.StatusServiceUnavailable, CodeNotReady, "server_error", "Warden is loading its models and policy")
+		return
+	}
+	ri, err := requestInfo(c)
+	if err != nil {
+		openaiError(c, http.StatusBadRequest, CodeInvalidTenant, "invalid_request_error", err.Error())
+		return
+	}
+	body, err := readBody(c, p.cfg.MaxRequestBytes)
+	if err != nil {
+		if errors.Is(err, errBodyTooLarge) {
+			openaiError(c, http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "invalid_request_error", fmt.Sprintf("request body exceeds %d bytes", p.cfg.MaxRequestBytes))
+			return
+		}
+		openaiError(c, http.StatusBadRequest, CodeInvalidRequest, "invalid_request_error", "could not read the request body")
+		return
+	}
+	var req map[string]json.RawMessage
+	if !utf8.Valid(body) || json.Unmarshal(body, &req) != nil {
+		openaiError(c, http.StatusBadRequest, CodeInvalidJSON, "invalid_request_error", "the request body is not a JSON object in UTF-8")
+		return
+	}
+	var msgs []map[string]json.RawMessage
+	if err := json.Unmarshal(req["messages"], &msgs); err != nil || len(msgs) == 0 {
+		openaiError(c, http.StatusBadRequest, CodeInvalidRequest, "invalid_request_error", "messages must be a non-empty array of message objects")
+		return
+	}
+	stream := string(req["stream"]) == "true"
+	n := 1
+	if raw, ok := req["n"]; ok && !isNull(raw) {
+		if v, err := strconv.Atoi(string(raw)); err == nil && v > 0 && v <= 128 {
+			n = v
+		}
+	}
+	parts, changed, err := openaiPromptParts(msgs)
+	if err != nil {
+		openaiError(c, http.StatusBadRequest, CodeInvalidRequest, "invalid_request_error", err.Error())
+		return
+	}
+	ctx := c.Request.Context()
+	pres, checked, err := p.checkPrompt(ctx, svc, ri, parts)
+	if err != nil {
+		openaiError(c, http.StatusBadRequest, CodeInvalidRequest, "invalid_request_error", err.Error())
+		return
+	}
+	if checked {
+		c.Header(HeaderPromptDecisionID, pres.ID)
+		if pres.Action == types.ActionBlock {
+			c.Header(HeaderDecisionID, pres.ID)
+			openaiError(c, http.StatusBadRequest, CodeContentFilter, "invalid_request_error",
+				"The prompt was "+blockReason(&pres)+" (decision "+pres.ID+").")
+			return
+		}
+		if *changed {
+			req["messages"] = mustRaw(msgs)
+			body = mustRaw(req)
+		}
+	}
+	t, ok := p.target(p.cfg.openaiUpstream(), "/chat/completions", "/demo/openai/v1")
+	if !ok {
+		openaiError(c, http.StatusServiceUnavailable, CodeUpstreamNotConfigured, "server_error", "no upstream: set WARDEN_UPSTREAM_URL (or WARDEN_DEMO_UPSTREAM=true)")
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if !stream {
+		var c2 context.CancelFunc
+		ctx, c2 = context.WithTimeout(ctx, p.cfg.UpstreamTimeout)
+		defer c2()
+	}
+	upreq, err := upstreamRequest(ctx, c, t, body, func(h http.Header) {
+		if p.cfg.UpstreamKey != "" {
+			h.Set("Authorization", "Bearer "+p.cfg.UpstreamKey)
+		}
+	})
+	if err != nil {
+		openaiError(c, http.StatusInternalServerError, CodeInternal, "server_error", "could not build the upstream request")
+		return
+	}
+	resp, err := t.client.Do(upreq)
+	if err != nil {
+		code, msg := upstreamFailure(ctx, err)
+		p.recordUpstreamError(ctx, "openai", code)
+		status := http.StatusBadGateway
+		if code == CodeUpstreamTimeout {
+			status = http.StatusGatewayTimeout
+		}
+		openaiError(c, status, code, "upstream_error", msg)
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		p.passThrough(c, resp)
+		return
+	}
+	opts := FilterOptions{Tenant: ri.tenant, Prompt: lastUserText(parts, pres), Source: incident.SourceProxy, Metadata: ri.metadata}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/event-stream" {
+		s := &oaStream{p: p, c: c, opts: opts, n: n, choices: map[int]*oaChoice{}, cancel: cancel}
+		s.run(ctx, resp)
+		return
+	}
+	p.openaiWhole(ctx, c, svc, resp, opts)
+}
+
+// passThrough relays an upstream error reply as it is (bounded).
+func (p *proxy) passThrough(c *gin.Context, resp *http.Response) {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	copyReturnHeaders(c.Writer.Header(), resp.Header)
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "application/json"
+	}
+	c.Data(resp.StatusCode, ct, body)
+}
+
+// openaiPromptParts lists the text of every message, with setters that
+// rewrite msgs in place (and flag the change).
+func openaiPromptParts(msgs []map[string]json.RawMessage) ([]promptPart, *bool, error) {
+	changed := new(bool)
+	var parts []promptPart
+	for i, m := range msgs {
+		role, ok := rawString(m["role"])
+		if !ok {
+			return nil, nil, fmt.Errorf("messages[%d].role must be a string", i)
+		}
+		raw := m["content"]
+		if s, ok := rawString(raw); ok {
+			parts = append(parts, promptPart{role: role, text: s, set: func(v string) { m["content"] = mustRaw(v); *changed = true }})
+			continue
+		}
+		if isNull(raw) {
+			continue
+		}
+		var items []map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, nil, fmt.Errorf("messages[%d].content must be a string or an array of content parts", i)
+		}
+		for _, it := range items {
+			if typ, _ := rawString(it["type"]); typ != "text" {
+				continue
+			}
+			s, _ := rawString(it["text"])
+			parts = append(parts, promptPart{role: role, text: s, set: func(v string) {
+				it["text"] = mustRaw(v)
+				m["content"] = mustRaw(items)
+				*changed = true
+			}})
+		}
+	}
+	return parts, changed, nil
+}
+
+// openaiWhole filters a non-streamed completion.
+func (p *proxy) openaiWhole(ctx context.Context, c *gin.Context, svc *check.Service, resp *http.Response, opts FilterOptions) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, p.cfg.MaxResponseBytes+1))
+	if err != nil || int64(len(body)) > p.cfg.MaxResponseBytes {
+		code, msg := CodeUpstreamTooLarge, "the upstream answer exceeds WARDEN_PROXY_MAX_RESPONSE_BYTES"
+		if err != nil {
+			code, msg = upstreamFailure(ctx, err)
+		}
+		p.recordUpstreamError(ctx, "openai", code)
+		openaiError(c, http.StatusBadGateway, code, "upstream_error", msg)
+		return
+	}
+	var out map[string]json.RawMessage
+	var choices []map[string]json.RawMessage
+	if json.Unmarshal(body, &out) != nil || json.Unmarshal(out["choices"], &choices) != nil {
+		p.recordUpstreamError(ctx, "openai", CodeUpstreamMalformed)
+		openaiError(c, http.StatusBadGateway, CodeUpstreamMalformed, "upstream_error", "the upstream answer is not a chat completion")
+		return
+	}
+	req := check.Request{Tenant: opts.Tenant, Prompt: opts.Prompt, Source: opts.Source, Metadata: opts.Metadata}
+	var ids, actions []string
+	for _, ch := range choices {
+		var msg map[string]json.RawMessage
+		if json.Unmarshal(ch["message"], &msg) != nil {
+			continue
+		}
+		blocked := false
+		for _, field := range []string{"content", "refusal"} {
+			text, ok := rawString(msg[field])
+			if !ok || blocked {
+				continue
+			}
+			res, _, err := svc.CheckResponse(ctx, req, p.cfg.Plan(), text)
+			if err != nil {
+				openaiError(c, http.StatusInternalServerError, CodeInternal, "server_error", "the response check failed")
+				return
+			}
+			ids, actions = append(ids, res.ID), append(actions, res.Action.String())
+			if res.Action == types.ActionBlock {
+				blocked = true
+				continue
+			}
+			msg[field] = mustRaw(res.Text)
+		}
+		if blocked {
+			msg["content"] = rawNull
+			if _, ok := msg["refusal"]; ok {
+				msg["refusal"] = rawNull
+			}
+			delete(msg, "tool_calls")
+			delete(msg, "function_call")
+			ch["finish_reason"] = mustRaw("content_filter")
+		}
+		ch["message"] = mustRaw(msg)
+		if _, ok := ch["logprobs"]; ok {
+			ch["logprobs"] = rawNull
+		}
+	}
+	out["choices"] = mustRaw(choices)
+	copyReturnHeaders(c.Writer.Header(), resp.Header)
+	c.Header(HeaderDecisionID, strings.Join(ids, ","))
+	c.Header(HeaderAction, strings.Join(actions, ","))
+	c.Data(resp.StatusCode, "application/json", mustRaw(out))
+}
+
+// oaStream filters one streamed chat completion.
+type oaStream struct {
+	p       *proxy
+	c       *gin.Context
+	w       *sse.Writer
+	opts    FilterOptions
+	n       int
+	tmpl    []byte   // chunk prefix up to `"choices":`, from the upstream's latest chunk
+	tmplKey [][]byte // the fast path's template fields, to reuse tmpl
+	choices map[int]*oaChoice
+	order   []int
+	results []*check.Result
+	ended   bool
+	cancel  context.CancelFunc
+}
+
+type oaChoice struct {
+	idx      int
+	filters  [2]*Filter // content, refusal
+	done     bool       // ended: finish chunk sent or blocked
+	finished bool       // the upstream sent its finish_reason
+}
+
+var oaFields = [2]string{"content", "refusal"}
+
+func (s *oaStream) choice(idx int) *oaChoice {
+	cs, ok := s.choices[idx]
+	if !ok {
+		cs = &oaChoice{idx: idx}
+		s.choices[idx] = cs
+		s.order = append(s.order, idx)
+		slices.Sort(s.order)
+	}
+	return cs
+}
+
+func (s *oaStream) filters() []*Filter {
+	var out []*Filter
+	for _, cs := range s.choices {
+		out = append(out, cs.filters[0], cs.filters[1])
+	}
+	return out
+}
+
+func (s *oaStream) run(ctx context.Context, resp *http.Response) {
+	s.w = startSSE(s.c, resp.Header)
+	s.p.e.m.active.Add(ctx, 1, apiAttr("openai"))
+	defer s.p.e.m.active.Add(context.WithoutCancel(ctx), -1, apiAttr("openai"))
+	ev := readEvents(resp.Body, s.p.cfg.MaxEventBytes)
+	defer ev.stop()
+	tm := newLoopTimers(s.p.cfg.UpstreamIdleTimeout)
+	defer tm.stop()
+	outcome := "completed"
+	defer func() {
+		setTrailers(s.c, s.results)
+		s.p.e.m.ends.Add(context.WithoutCancel(ctx), 1, apiAttr("openai"), outcomeAttr(outcome))
+	}()
+	for !s.ended {
+		select {
+		case it := <-ev.ch:
+			tm.activity()
+			batch := []eventItem{it}
+		drain:
+			for len(batch) < 64 {
+				select {
+				case it := <-ev.ch:
+					batch = append(batch, it)
+				default:
+					break drain
+				}
+			}
+			for _, it := range batch {
+				if s.ended {
+					break
+				}
+				if o := s.handle(ctx, it); o != "" {
+					outcome = o
+				}
+			}
+			if !s.ended && s.tooLong() {
+				outcome = s.fail(ctx, errTooLong)
+			}
+			if !s.ended {
+				s.stepAll(ctx)
+			}
+			tm.setHold(s.filters()...)
+		case <-tm.hold.C:
+			for _, idx := range s.order {
+				cs := s.choices[idx]
+				for k, f := range cs.filters {
+					if f != nil && !s.ended {
+						s.emit(ctx, cs, k, f.Tick(ctx, time.Now()))
+					}
+				}
+			}
+			tm.setHold(s.filters()...)
+		case <-tm.idle.C:
+			outcome = s.fail(ctx, errIdle)
+		case <-ctx.Done():
+			s.abortAll(ctx)
+			outcome = "client_gone"
+			return
+		}
+		if s.w.Err() != nil {
+			s.abortAll(ctx)
+			outcome = "client_gone"
+			return
+		}
+	}
+	if outcome == "completed" && s.anyBlocked() {
+		outcome = "blocked"
+	}
+}
+
+// tooLong reports whether a text exceeds MaxResponseBytes: the filter
+// keeps the whole text for the final decision, so its size is bounded.
+func (s *oaStream) tooLong() bool {
+	for _, f := range s.filters() {
+		if f != nil && int64(f.Len()) > s.p.cfg.MaxResponseBytes {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *oaStream) anyBlocked() bool {
+	for _, r := range s.results {
+		if r != nil && r.Action == types.ActionBlock {
+			return true
+		}
+	}
+	return false
+}
+
+// handle processes one upstream event; it returns a non-empty outcome
+// when the stream ends because of it.
+func (s *oaStream) handle(ctx context.Context, it eventItem) string {
+	if it.err != nil {
+		if it.err == io.EOF {
+			return s.eof(ctx)
+		}
+		return s.fail(ctx, it.err)
+	}
+	if it.ev.Comment {
+		_ = s.w.Comment(it.ev.Data)
+		return ""
+	}
+	data := it.ev.Data
+	if string(data) == "[DONE]" {
+		s.finishAll(ctx)
+		_ = s.w.Event("", data)
+		s.ended = true
+		return ""
+	}
+	if s.fastText(ctx, data) {
+		return "" // text only: stepped with the rest of the batch
+	}
+	var chunk map[string]json.RawMessage
+	if json.Unmarshal(data, &chunk) != nil {
+		return s.fail(ctx, errMalformed)
+	}
+	if e, ok := chunk["error"]; ok && !isNull(e) {
+		// The provider's own mid-stream error: relay it as it is.
+		s.abortAll(ctx)
+		_ = s.w.Event(it.ev.Name, data)
+		s.ended = true
+		s.p.recordUpstreamError(ctx, "openai", "provider_error")
+		return "upstream_error"
+	}
+	var choices []map[string]json.RawMessage
+	if raw, ok := chunk["choices"]; ok && !isNull(raw) {
+		if json.Unmarshal(raw, &choices) != nil {
+			return s.fail(ctx, errMalformed)
+		}
+	}
+	s.setTemplate(chunk)
+	pure := len(choices) > 0 && (isNull(chunk["usage"]))
+	type parsed struct {
+		cs         *oaChoice
+		raw        map[string]json.RawMessage
+		delta      map[string]json.RawMessage
+		finish     bool
+		other      bool
+		meaningful bool
+	}
+	ps := make([]parsed, 0, len(choices))
+	for _, ch := range choices {
+		var idx int
+		if json.Unmarshal(ch["index"], &idx) != nil || idx < 0 || idx > 1024 {
+			return s.fail(ctx, errMalformed)
+		}
+		var delta map[string]json.RawMessage
+		if raw := ch["delta"]; !isNull(raw) && json.Unmarshal(raw, &delta) != nil {
+			return s.fail(ctx, errMalformed)
+		}
+		cs := s.choice(idx)
+		pc := parsed{cs: cs, raw: ch, delta: delta, finish: !isNull(ch["finish_reason"])}
+		for k, f := range oaFields {
+			text, ok := rawString(delta[f])
+			if !ok {
+				continue
+			}
+			if text != "" {
+				if !cs.done {
+					fl := s.filter(ctx, cs, k)
+					if fl == nil {
+						return "error"
+					}
+					fl.Feed(text)
+				}
+				delete(delta, f)
+			}
+		}
+		for k, v := range delta {
+			if k != "content" && k != "refusal" && k != "role" && !isNull(v) {
+				pc.other = true
+			}
+		}
+		pc.meaningful = meaningful(delta)
+		if pc.finish || pc.meaningful {
+			pure = false
+		}
+		ps = append(ps, pc)
+	}
+	if pure {
+		return "" // text only: stepped with the rest of the batch
+	}
+	s.stepAll(ctx)
+	var out []map[string]json.RawMessage
+	for _, pc := range ps {
+		cs := pc.cs
+		if cs.done {
+			continue
+		}
+		if pc.other {
+			for k, f := range cs.filters {
+				if f != nil {
+					s.emit(ctx, cs, k, f.EndSegment(ctx))
+				}
+			}
+			if cs.done {
+				continue
+			}
+		}
+		if pc.finish {
+			cs.finished = true
+			if s.closeChoice(ctx, cs) {
+				continue // blocked: its content_filter finish was sent
+			}
+		}
+		if !pc.meaningful && !pc.finish {
+			continue
+		}
+		pc.raw["delta"] = mustRaw(pc.delta)
+		if _, ok := pc.raw["logprobs"]; ok {
+			pc.raw["logprobs"] = rawNull
+		}
+		out = append(out, pc.raw)
+		if pc.finish {
+			cs.done = true
+		}
+	}
+	if len(out) == 0 && len(choices) > 0 {
+		s.checkAllDone(ctx)
+		return ""
+	}
+	chunk["choices"] = mustRaw(outOrEmpty(out))
+	_ = s.w.Event(it.ev.Name, mustRaw(chunk))
+	s.checkAllDone(ctx)
+	return ""
+}
+
+// meaningful reports whether a delta says anything once its text is
+// taken out: a role, tool calls, audio (not nulls or empty text).
+func meaningful(delta map[string]json.RawMessage) bool {
+	for k, v := range delta {
+		if isNull(v) || ((k == "content" || k == "refusal") && string(v) == `""`) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+func outOrEmpty(out []map[string]json.RawMessage) []map[string]json.RawMessage {
+	if out == nil {
+		return []map[string]json.RawMessage{}
+	}
+	return out
+}
+
+func (s *oaStream) filter(ctx context.Context, cs *oaChoice, k int) *Filter {
+	if cs.filters[k] == nil {
+		f, err := s.p.e.NewFilter(s.opts)
+		if err != nil {
+			s.fail(ctx, err)
+			return nil
+		}
+		cs.filters[k] = f
+	}
+	return cs.filters[k]
+}
+
+// stepAll decides on the text fed to every choice and emits what is
+// released.
+func (s *oaStream) stepAll(ctx context.Context) {
+	for _, idx := range s.order {
+		cs := s.choices[idx]
+		for k, f := range cs.filters {
+			if f != nil && !cs.done && !s.ended {
+				s.emit(ctx, cs, k, f.Step(ctx))
+			}
+		}
+	}
+}
+
+// emit writes released text of filter k of a choice, and its end if it
+// blocked.
+func (s *oaStream) emit(ctx context.Context, cs *oaChoice, k int, o Output) {
+	if cs.done || s.ended {
+		return
+	}
+	if o.Text != "" {
+		_ = s.w.Event("", s.chunk(cs.idx, oaFields[k], o.Text, ""))
+	}
+	if o.Done && o.Blocked {
+		s.block(ctx, cs, o.Result)
+	}
+}
+
+// chunk builds a chunk for one choice from the upstream's latest chunk:
+// delta {field: text} (an empty delta when field is ""), finish_reason
+// finish (null when "").
+func (s *oaStream) chunk(idx int, field, text, finish string) []byte {
+	b := make([]byte, 0, len(s.tmpl)+len(text)+96)
+	if s.tmpl == nil {
+		b = append(b, `{"choices":`...)
+	} else {
+		b = append(b, s.tmpl...)
+	}
+	b = append(b, `[{"index":`...)
+	b = strconv.AppendInt(b, int64(idx), 10)
+	b = append(b, `,"delta":{`...)
+	if field != "" {
+		b = append(b, '"')
+		b = append(b, field...)
+		b = append(b, `":`...)
+		b = append(b, mustRaw(text)...)
+	}
+	b = append(b, `},"logprobs":null,"finish_reason":`...)
+	if finish == "" {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, mustRaw(finish)...)
+	}
+	return append(b, "}]}"...)
+}
+
+// setTemplate keeps the top-level fields of an upstream chunk (id, model,
+// created, ...) for the chunks Warden writes.
+func (s *oaStream) setTemplate(chunk map[string]json.RawMessage) {
+	keys := make([]string, 0, len(chunk))
+	for k := range chunk {
+		switch k {
+		case "choices", "usage", "obfuscation":
+		default:
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	b := []byte{'{'}
+	for _, k := range keys {
+		b = append(b, mustRaw(k)...)
+		b = append(b, ':')
+		b = append(b, chunk[k]...)
+		b = append(b, ',')
+	}
+	s.tmpl = append(b, `"choices":`...)
+	s.tmplKey = nil
+}
+
+// fastChunk is the shape of an OpenAI chunk that carries only text. It is
+// decoded strictly: any other field sends the chunk down the general path.
+type fastChunk struct {
+	ID                json.RawMessage `json:"id"`
+	Object            json.RawMessage `json:"object"`
+	Created           json.RawMessage `json:"created"`
+	Model             json.RawMessage `json:"model"`
+	SystemFingerprint json.RawMessage `json:"system_fingerprint"`
+	ServiceTier       json.RawMessage `json:"service_tier"`
+	Obfuscation       json.RawMessage `json:"obfuscation"`
+	Usage             json.RawMessage `json:"usage"`
+	Choices           []struct {
+		Index        int             `json:"index"`
+		Logprobs     json.RawMessage `json:"logprobs"`
+		FinishReason *string         `json:"finish_reason"`
+		Delta        struct {
+			Content *string `json:"content"`
+			Refusal *string `json:"refusal"`
+		} `json:"delta"`
+	} `json:"choices"`
+}
+
+// fastText handles a chunk that only carries text (the bulk of a stream)
+// without the general path's maps: it feeds the text and reports true, or
+// reports false for anything else.
+func (s *oaStream) fastText(ctx context.Context, data []byte) bool {
+	if len(data) == 0 || data[0] != '{' {
+		return false
+	}
+	var fc fastChunk
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&fc) != nil || dec.More() || len(fc.Choices) == 0 || !isNull(fc.Usage) {
+		return false
+	}
+	for _, ch := range fc.Choices {
+		if ch.FinishReason != nil || ch.Index < 0 || ch.Index > 1024 || (ch.Delta.Content == nil && ch.Delta.Refusal == nil) {
+			return false
+		}
+	}
+	key := [][]byte{fc.Created, fc.ID, fc.Model, fc.Object, fc.ServiceTier, fc.SystemFingerprint}
+	if !slices.EqualFunc(key, s.tmplKey, bytes.Equal) {
+		m := map[string]json.RawMessage{}
+		for i, k := range []string{"created", "id", "model", "object", "service_tier", "system_fingerprint"} {
+			if key[i] != nil {
+				m[k] = key[i]
+			}
+		}
+		s.setTemplate(m)
+		s.tmplKey = key
+	}
+	for _, ch := range fc.Choices {
+		cs := s.choice(ch.Index)
+		if cs.done {
+			continue
+		}
+		for k, text := range [2]*string{ch.Delta.Content, ch.Delta.Refusal} {
+			if text == nil || *text == "" {
+				continue
+			}
+			if f := s.filter(ctx, cs, k); f != nil {
+				f.Feed(*text)
+			}
+		}
+	}
+	return true
+}
+
+// block ends a choice with finish_reason content_filter.
+func (s *oaStream) block(ctx context.Context, cs *oaChoice, res *check.Result) {
+	if cs.done {
+		return
+	}
+	cs.done = true
+	for _, f := range cs.filters {
+		if f != nil && !f.Done() {
+			f.Abort(ctx)
+		}
+	}
+	s.results = append(s.results, res)
+	_ = s.w.Event("", s.chunk(cs.idx, "", "", "content_filter"))
+	s.checkAllDone(ctx)
+}
+
+// checkAllDone ends the stream once every requested choice has ended and
+// one of them was cut by a block: nothing more may be sent for it, so the
+// upstream is cancelled (choices that all finished normally wait for the
+// upstream's usage chunk and [DONE]).
+func (s *oaStream) checkAllDone(ctx context.Context) {
+	if s.ended || len(s.choices) < s.n {
+		return
+	}
+	cut := false
+	for _, cs := range s.choices {
+		if !cs.done {
+			return
+		}
+		if !cs.finished {
+			cut = true
+		}
+	}
+	if cut {
+		_ = s.w.Event("", []byte("[DONE]"))
+		s.ended = true
+		s.cancel()
+	}
+}
+
+// closeChoice ends the texts of a choice (its finish_reason arrived). It
+// reports whether the choice was blocked.
+func (s *oaStream) closeChoice(ctx context.Context, cs *oaChoice) bool {
+	for k, f := range cs.filters {
+		if f == nil || cs.done {
+			continue
+		}
+		o := f.Close(ctx)
+		s.emit(ctx, cs, k, o)
+		if !o.Blocked && o.Result != nil {
+			s.results = append(s.results, o.Result)
+		}
+	}
+	return cs.done
+}
+
+// finishAll closes choices still open at [DONE] or the end of the stream.
+func (s *oaStream) finishAll(ctx context.Context) {
+	s.stepAll(ctx)
+	for _, idx := range s.order {
+		cs := s.choices[idx]
+		if !cs.done {
+			s.closeChoice(ctx, cs)
+			cs.done = true
+		}
+	}
+}
+
+// eof handles the end of the upstream body without [DONE].
+func (s *oaStream) eof(ctx context.Context) string {
+	complete := len(s.choices) > 0
+	for _, cs := range s.choices {
+		if !cs.finished && !cs.done {
+			complete = false
+		}
+	}
+	if !complete {
+		return s.fail(ctx, errEndedEarly)
+	}
+	s.finishAll(ctx)
+	_ = s.w.Event("", []byte("[DONE]"))
+	s.ended = true
+	return ""
+}
+
+// fail ends the stream on an upstream failure with the SDK's error event.
+func (s *oaStream) fail(ctx context.Context, err error) string {
+	if s.ended {
+		return ""
+	}
+	code, msg := upstreamFailure(ctx, err)
+	if errors.Is(err, ErrNotReady) {
+		code, msg = CodeNotReady, "Warden is loading its models and policy"
+	}
+	s.abortAll(ctx)
+	s.p.recordUpstreamError(ctx, "openai", code)
+	_ = s.w.Event("", mustRaw(map[string]any{"error": map[string]any{"message": msg, "type": "upstream_error", "param": nil, "code": code}}))
+	s.ended = true
+	return "upstream_error"
+}
+
+func (s *oaStream) abortAll(ctx context.Context) {
+	for _, cs := range s.choices {
+		for _, f := range cs.filters {
+			if f != nil && !f.Done() {
+				f.Abort(ctx)
+				if r := f.result; r != nil {
+					s.results = append(s.results, r)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,420 @@
+package streams
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/wardenhq/warden/internal/check"
+	"github.com/wardenhq/warden/internal/types"
+	"github.com/wardenhq/warden/review/incident"
+	"github.com/wardenhq/warden/streams/sse"
+)
+
+// Stable error codes of the streams routes (error.code in every error
+// body, whatever the provider shape around it).
+const (
+	CodeNotReady              = "not_ready"
+	CodeUpstreamNotConfigured = "upstream_not_configured"
+	CodeUpstreamUnavailable   = "upstream_unavailable"
+	CodeUpstreamTimeout       = "upstream_timeout"
+	CodeUpstreamDisconnected  = "upstream_disconnected"
+	CodeUpstreamMalformed     = "upstream_malformed"
+	CodeUpstreamTooLarge      = "upstream_event_too_large"
+	CodeBodyTooLarge          = "body_too_large"
+	CodeInvalidJSON           = "invalid_json"
+	CodeInvalidRequest        = "invalid_request"
+	CodeInvalidTenant         = "invalid_tenant"
+	CodeContentFilter         = "content_filter"
+	CodeInternal              = "internal_error"
+)
+
+// Headers.
+const (
+	// HeaderTenant selects the policy tenant of a proxied request; it is
+	// not forwarded upstream.
+	HeaderTenant = "X-Warden-Tenant"
+	// HeaderConversation orders a conversation's incidents; not forwarded.
+	HeaderConversation = "X-Warden-Conversation-Id"
+	// HeaderDecisionID carries the response decision id (a trailer on
+	// streams); HeaderPromptDecisionID the prompt's.
+	HeaderDecisionID       = "X-Warden-Decision-Id"
+	HeaderPromptDecisionID = "X-Warden-Prompt-Decision-Id"
+	// HeaderAction is the response decision's action (a trailer on streams).
+	HeaderAction = "X-Warden-Action"
+)
+
+var tenantRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// proxy holds what both provider proxies share.
+type proxy struct {
+	e      *Engine
+	cfg    Config
+	client *http.Client
+	demo   http.Handler
+	log    *slog.Logger
+
+	upstreamErrors metric.Int64Counter
+}
+
+func newProxy(e *Engine, deps Deps) *proxy {
+	p := &proxy{e: e, cfg: e.cfg, client: deps.Client, log: e.log}
+	if p.client == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns = 256
+		tr.MaxIdleConnsPerHost = 64
+		tr.ResponseHeaderTimeout = p.cfg.UpstreamTimeout
+		p.client = &http.Client{Transport: tr}
+	}
+	if p.cfg.Demo {
+		p.demo = newDemo(20 * time.Millisecond)
+	}
+	m := otel.Meter("github.com/wardenhq/warden/streams")
+	p.upstreamErrors, _ = m.Int64Counter("warden.stream.upstream_errors", metric.WithDescription("Upstream failures by provider and code."))
+	return p
+}
+
+// target is where a provider's requests go.
+type target struct {
+	url    string
+	client *http.Client
+	demo   bool
+}
+
+func (p *proxy) target(base, path, demoPrefix string) (target, bool) {
+	if base != "" {
+		return target{url: base + path, client: p.client}, true
+	}
+	if p.demo != nil {
+		return target{url: "http://warden-demo" + demoPrefix + path, client: &http.Client{Transport: handlerTransport{p.demo}}, demo: true}, true
+	}
+	return target{}, false
+}
+
+// reqInfo is what the proxies take from a request besides its body.
+type reqInfo struct {
+	tenant   string
+	metadata map[string]any
+}
+
+func requestInfo(c *gin.Context) (reqInfo, error) {
+	ri := reqInfo{tenant: c.GetHeader(HeaderTenant)}
+	if ri.tenant != "" && !tenantRE.MatchString(ri.tenant) {
+		return ri, errors.New("X-Warden-Tenant must be 1-64 characters of letters, digits, '_', '.', '-'")
+	}
+	if ri.tenant == "" {
+		ri.tenant = "default"
+	}
+	if conv := c.GetHeader(HeaderConversation); conv != "" {
+		if len(conv) > 200 || !utf8.ValidString(conv) {
+			return ri, errors.New("X-Warden-Conversation-Id must be at most 200 bytes of UTF-8")
+		}
+		ri.metadata = map[string]any{"conversation_id": conv}
+	}
+	return ri, nil
+}
+
+// readBody reads a request body up to the limit.
+func readBody(c *gin.Context, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errBodyTooLarge
+		}
+		return nil, fmt.Errorf("reading request body: %w", err)
+	}
+	return body, nil
+}
+
+var errBodyTooLarge = errors.New("request body too large")
+
+// forwarded request headers: the provider's own, the SDK's telemetry.
+var forwardHeaders = []string{
+	"Authorization", "X-Api-Key", "Anthropic-Version", "Anthropic-Beta", "OpenAI-Organization",
+	"OpenAI-Project", "OpenAI-Beta", "Idempotency-Key", "User-Agent", "Accept",
+}
+
+// returned response headers (request ids, rate limits, retry hints).
+func returnHeader(name string) bool {
+	n := strings.ToLower(name)
+	switch {
+	case n == "x-request-id", n == "request-id", n == "retry-after", n == "retry-after-ms", n == "x-should-retry":
+		return true
+	case strings.HasPrefix(n, "x-ratelimit-"), strings.HasPrefix(n, "anthropic-ratelimit-"),
+		strings.HasPrefix(n, "openai-"), strings.HasPrefix(n, "anthropic-"):
+		return true
+	}
+	return false
+}
+
+func copyReturnHeaders(dst, src http.Header) {
+	for k, vs := range src {
+		if returnHeader(k) {
+			dst[k] = append([]string(nil), vs...)
+		}
+	}
+}
+
+// upstreamRequest builds the forwarded request.
+func upstreamRequest(ctx context.Context, c *gin.Context, t target, body []byte, auth func(h http.Header)) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range forwardHeaders {
+		if v := c.Request.Header.Values(h); len(v) > 0 {
+			req.Header[http.CanonicalHeaderKey(h)] = v
+		}
+	}
+	for k, v := range c.Request.Header {
+		if strings.HasPrefix(strings.ToLower(k), "x-stainless-") {
+			req.Header[k] = v
+		}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	auth(req.Header)
+	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
+	return req, nil
+}
+
+// upstreamFailure maps a transport error to a stable code.
+func upstreamFailure(ctx context.Context, err error) (code, msg string) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, sse.ErrEventTooLarge):
+		return CodeUpstreamTooLarge, "the upstream sent an event larger than WARDEN_STREAM_MAX_EVENT_BYTES"
+	case errors.Is(err, errIdle), errors.Is(ctx.Err(), context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return CodeUpstreamTimeout, "the upstream did not answer in time"
+	case errors.Is(err, errTooLong):
+		return CodeUpstreamTooLarge, "the answer exceeds WARDEN_PROXY_MAX_RESPONSE_BYTES"
+	case errors.Is(err, errMalformed):
+		return CodeUpstreamMalformed, "the upstream sent a malformed stream"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, errEndedEarly):
+		return CodeUpstreamDisconnected, "the upstream stream ended before the answer was complete"
+	}
+	return CodeUpstreamUnavailable, "the upstream could not be reached"
+}
+
+var (
+	errIdle       = errors.New("upstream idle timeout")
+	errMalformed  = errors.New("malformed upstream event")
+	errEndedEarly = errors.New("upstream stream ended early")
+	errTooLong    = errors.New("answer too long")
+)
+
+// events reads upstream SSE events on a goroutine so that the stream loop
+// can wait on the client, timers and the upstream at once.
+type events struct {
+	ch   chan eventItem
+	done chan struct{}
+	body io.Closer
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+type eventItem struct {
+	ev  sse.Event
+	err error
+}
+
+func readEvents(body io.ReadCloser, maxEvent int) *events {
+	ev := &events{ch: make(chan eventItem, 16), done: make(chan struct{}), body: body}
+	ev.wg.Add(1)
+	go func() {
+		defer ev.wg.Done()
+		r := sse.NewReader(body, maxEvent)
+		for {
+			e, err := r.Next()
+			select {
+			case ev.ch <- eventItem{e, err}:
+			case <-ev.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return ev
+}
+
+// stop ends the reader and waits for it: the upstream body is closed,
+// which cancels a read in progress.
+func (ev *events) stop() {
+	ev.once.Do(func() {
+		close(ev.done)
+		ev.body.Close()
+		ev.wg.Wait()
+	})
+}
+
+// loopTimers are the stream loop's idle and hold-back timers.
+type loopTimers struct {
+	idle     *time.Timer
+	hold     *time.Timer
+	idleTime time.Duration
+}
+
+func newLoopTimers(idle time.Duration) *loopTimers {
+	t := &loopTimers{idle: time.NewTimer(idle), hold: time.NewTimer(time.Hour), idleTime: idle}
+	t.hold.Stop()
+	return t
+}
+
+func (t *loopTimers) stop() {
+	t.idle.Stop()
+	t.hold.Stop()
+}
+
+func (t *loopTimers) activity() { t.idle.Reset(t.idleTime) }
+
+// setHold arms the hold-back timer at the earliest Due of filters.
+func (t *loopTimers) setHold(filters ...*Filter) {
+	var at time.Time
+	for _, f := range filters {
+		if f == nil {
+			continue
+		}
+		if d, ok := f.Due(); ok && (at.IsZero() || d.Before(at)) {
+			at = d
+		}
+	}
+	t.hold.Stop()
+	if !at.IsZero() {
+		t.hold.Reset(max(time.Until(at), 0))
+	}
+}
+
+// sseWriter starts an SSE response.
+func startSSE(c *gin.Context, upstream http.Header) *sse.Writer {
+	h := c.Writer.Header()
+	copyReturnHeaders(h, upstream)
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	h.Set("Trailer", HeaderDecisionID+", "+HeaderAction)
+	c.Writer.WriteHeader(http.StatusOK)
+	c.Writer.WriteHeaderNow()
+	w := sse.NewWriter(c.Writer, func() error { c.Writer.Flush(); return nil })
+	c.Writer.Flush()
+	return w
+}
+
+// setTrailers reports the response decisions of a stream.
+func setTrailers(c *gin.Context, results []*check.Result) {
+	var ids, actions []string
+	for _, r := range results {
+		if r != nil {
+			ids = append(ids, r.ID)
+			actions = append(actions, r.Action.String())
+		}
+	}
+	c.Writer.Header().Set(HeaderDecisionID, strings.Join(ids, ","))
+	c.Writer.Header().Set(HeaderAction, strings.Join(actions, ","))
+}
+
+// promptPart is one checked piece of prompt text and how to rewrite it.
+type promptPart struct {
+	role string
+	text string
+	set  func(string)
+}
+
+// checkPrompt checks the prompt parts. It returns the result (zero when no
+// part is checked at the prompt stage) and rewrites redacted parts.
+func (p *proxy) checkPrompt(ctx context.Context, svc *check.Service, ri reqInfo, parts []promptPart) (check.Result, bool, error) {
+	msgs := make([]types.Message, 0, len(parts))
+	any := false
+	for _, pt := range parts {
+		msgs = append(msgs, types.Message{Role: pt.role, Content: pt.text})
+		if pt.role != "system" && pt.role != "developer" && pt.role != "assistant" {
+			any = true
+		}
+	}
+	if !any {
+		return check.Result{}, false, nil
+	}
+	res, err := svc.Check(ctx, check.Request{Stage: types.StagePrompt, Messages: msgs, Tenant: ri.tenant, Source: incident.SourceProxy, Metadata: ri.metadata})
+	if err != nil {
+		return res, false, err
+	}
+	if res.Action != types.ActionBlock && len(res.Messages) == len(parts) {
+		for i, pt := range parts {
+			if res.Messages[i].Content != pt.text {
+				pt.set(res.Messages[i].Content)
+			}
+		}
+	}
+	return res, true, nil
+}
+
+// lastUserText is the response's prompt context: the last user text.
+func lastUserText(parts []promptPart, res check.Result) string {
+	for i := len(parts) - 1; i >= 0; i-- {
+		if parts[i].role == "user" {
+			if len(res.Messages) == len(parts) {
+				return res.Messages[i].Content
+			}
+			return parts[i].text
+		}
+	}
+	return ""
+}
+
+// rawString decodes a JSON string (ok false for null, absent or non-string).
+func rawString(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+func mustRaw(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only called on values that always marshal
+	}
+	return b
+}
+
+var rawNull = json.RawMessage("null")
+
+func isNull(raw json.RawMessage) bool {
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// blockReason is the human-readable reason of a block for error messages:
+// the policy's reasons (scores and finding types, never text).
+func blockReason(res *check.Result) string {
+	if res == nil || len(res.Reasons) == 0 {
+		return "blocked by Warden policy"
+	}
+	return "blocked by Warden policy: " + strings.Join(res.Reasons, "; ")
+}
+
+// recordUpstreamError counts an upstream failure.
+func (p *proxy) recordUpstreamError(ctx context.Context, provider, code string) {
+	p.upstreamErrors.Add(context.WithoutCancel(ctx), 1, metric.WithAttributes(attribute.String("provider", provider), attribute.String("code", code)))
+}
