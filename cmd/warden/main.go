@@ -3,6 +3,7 @@
 //	warden serve         run the guard (HTTP API) on the embedded default
 //	warden review        run the review service alone (ingest into the store)
 //	warden export labels write reviewed incidents as JSONL training data
+//	warden users         manage the reviewer UI's accounts
 //	warden policy test   run a policy bundle's tests
 //	warden version       print the version
 //
@@ -49,6 +50,8 @@ commands:
   review         run the review service alone against KAFKA_BROKERS and DATABASE_URL:
                  warden review [run | verify-audit | rotate-key [-drop-old] | reseal]
   export labels  write verdicts as JSONL training data: warden export labels [-out f] [-since t]
+  users          reviewer UI accounts: warden users add --username U --role viewer|reviewer|admin
+                 (password: first line of stdin) | passwd | role | disable | enable | list
   policy test    run a policy bundle's _test.rego tests: warden policy test [dir]
   version        print the version
 `
@@ -65,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return reviewCmd(ctx, args[1:], stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
+	case "users":
+		return usersCmd(ctx, args[1:], stdout, stderr)
 	case "policy":
 		return policyCmd(ctx, args[1:], stdout)
 	case "version":

@@ -18,6 +18,7 @@ import (
 	"github.com/wardenhq/warden/review"
 	"github.com/wardenhq/warden/review/keyring"
 	"github.com/wardenhq/warden/review/store"
+	"github.com/wardenhq/warden/review/web"
 )
 
 // incidents is the incident pipeline inside `warden serve`: the guard's
@@ -117,11 +118,12 @@ func reviewCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // reviewRun is the review service on its own (scale-out): ingest from
 // KAFKA_BROKERS into the store (DATABASE_URL or SQLite), relay verdicts,
-// and serve /metrics, /healthz and /readyz on WARDEN_REVIEW_ADDR.
+// and serve the reviewer UI under /review/ with /metrics, /healthz and
+// /readyz on WARDEN_REVIEW_ADDR.
 func reviewRun(ctx context.Context, args []string, stderr io.Writer) error {
 	fl := flag.NewFlagSet("review", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	addr := fl.String("addr", envOr("WARDEN_REVIEW_ADDR", "127.0.0.1:8081"), "listen address for metrics and health (WARDEN_REVIEW_ADDR)")
+	addr := fl.String("addr", envOr("WARDEN_REVIEW_ADDR", "127.0.0.1:8081"), "listen address for the reviewer UI (/review/), metrics and health (WARDEN_REVIEW_ADDR)")
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -144,13 +146,22 @@ func reviewRun(ctx context.Context, args []string, stderr io.Writer) error {
 		defer cancel()
 		_ = tel.Shutdown(sctx)
 	}()
+	wcfg, err := web.LoadConfig(os.LookupEnv)
+	if err != nil {
+		return fmt.Errorf("review UI configuration: %w", err)
+	}
 	svc, err := review.OpenService(ctx, rcfg, rcfg.Brokers, log)
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
+	ui, err := web.New(web.Options{Store: svc.Store(), Config: wcfg, Logger: log})
+	if err != nil {
+		return err
+	}
 
 	mux := http.NewServeMux()
+	mux.Handle("/review/", ui.Handler())
 	mux.Handle("GET /metrics", tel.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -166,7 +177,7 @@ func reviewRun(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
-	log.Info("review service running", "addr", ln.Addr().String(), "brokers", rcfg.Brokers, "store", svc.Store().Driver())
+	log.Info("review service running", "addr", ln.Addr().String(), "ui", "http://"+ln.Addr().String()+"/review/", "brokers", rcfg.Brokers, "store", svc.Store().Driver())
 
 	err = svc.Run(ctx)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)

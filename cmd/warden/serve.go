@@ -28,6 +28,7 @@ import (
 	"github.com/wardenhq/warden/internal/types"
 	"github.com/wardenhq/warden/models/ner"
 	"github.com/wardenhq/warden/policy"
+	"github.com/wardenhq/warden/review/web"
 	"github.com/wardenhq/warden/streams"
 )
 
@@ -235,6 +236,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Logger: log,
 	}); err != nil {
 		return fmt.Errorf("streams: %w", err)
+	}
+	// The reviewer UI under /review/ (embedded default: the review store
+	// runs in this process).
+	if inc.service != nil {
+		ui, err := web.NewFromEnv(inc.service.Store(), log)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("reviewer UI: %w", err)
+		}
+		ui.Register(srv.Engine())
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)

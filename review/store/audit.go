@@ -131,3 +131,32 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// AuditRecent returns up to limit entries before seq (0: from the end),
+// newest first.
+func (s *Store) AuditRecent(ctx context.Context, beforeSeq int64, limit int) ([]AuditEntry, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	where, args := "", []any{}
+	if beforeSeq > 0 {
+		where, args = " WHERE seq < ?", append(args, beforeSeq)
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT seq, time_us, actor, action, target, detail, prev_hash, hash FROM audit_log`+where+` ORDER BY seq DESC LIMIT ?`), append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var t int64
+		var d string
+		if err := rows.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Target, &d, &e.PrevHash, &e.Hash); err != nil {
+			return nil, fmt.Errorf("reading the audit log: %w", err)
+		}
+		e.Time, e.Detail = fromMicros(t), json.RawMessage(d)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -197,14 +197,22 @@ func topScore(scores map[string]float64) (float64, string) {
 	return best, cat
 }
 
-const selectIncident = `SELECT i.id, i.time_us, i.received_us, i.tenant, i.stage, i.source, i.action, i.severity, i.category,
+const selectCols = `SELECT i.id, i.time_us, i.received_us, i.tenant, i.stage, i.source, i.action, i.severity, i.category,
 i.decision_id, i.policy_revision, i.text, i.reasons, i.rule_ids, i.scores, i.signals, i.findings, i.model_versions, i.trace,
 i.delivered_bytes, i.has_prompt, i.state,
 a.reviewer, a.claimed_us, a.expires_us,
-v.id, v.reviewer, v.verdict, v.categories, v.note, v.created_us
-FROM incidents i
+v.id, v.reviewer, v.verdict, v.categories, v.note, v.created_us`
+
+const joins = `
 LEFT JOIN assignments a ON a.incident_id = i.id
 LEFT JOIN verdicts v ON v.id = i.verdict_id`
+
+const selectIncident = selectCols + ` FROM incidents i` + joins
+
+// selectClaimed starts from the (few) live claims: CROSS JOIN makes
+// SQLite loop over them first instead of scanning the incidents; the
+// caller adds "c.incident_id = i.id AND c.expires_us > ?".
+const selectClaimed = selectCols + ` FROM assignments c CROSS JOIN incidents i` + joins
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -328,9 +336,11 @@ func (s *Store) where(q Query, now time.Time) (string, []any) {
 	case StateResolved:
 		add("i.state = 'resolved'")
 	case StateOpen:
-		add("i.state = 'open' AND NOT EXISTS (SELECT 1 FROM assignments a2 WHERE a2.incident_id = i.id AND a2.expires_us > ?)", micros(now))
+		// Uncorrelated subqueries: evaluated once (the claims are few),
+		// not per incident row.
+		add("i.state = 'open' AND i.id NOT IN (SELECT a2.incident_id FROM assignments a2 WHERE a2.expires_us > ?)", micros(now))
 	case StateClaimed:
-		add("i.state = 'open' AND EXISTS (SELECT 1 FROM assignments a2 WHERE a2.incident_id = i.id AND a2.expires_us > ?)", micros(now))
+		add("i.state = 'open' AND i.id IN (SELECT a2.incident_id FROM assignments a2 WHERE a2.expires_us > ?)", micros(now))
 	}
 	if !q.Since.IsZero() {
 		add("i.time_us >= ?", micros(q.Since))
@@ -358,7 +368,22 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 	default:
 		return Page{}, fmt.Errorf("%w: state %q", ErrInvalid, q.State)
 	}
-	where, args := s.where(q, s.now())
+	now := s.now()
+	base := selectIncident
+	if q.State == StateClaimed {
+		q.State = "" // the claims join below selects them
+		base = selectClaimed
+	}
+	where, args := s.where(q, now)
+	if base == selectClaimed {
+		c := "c.incident_id = i.id AND c.expires_us > ? AND i.state = 'open'"
+		if where == "" {
+			where = " WHERE " + c
+		} else {
+			where = " WHERE " + c + " AND " + where[len(" WHERE "):]
+		}
+		args = append([]any{micros(now)}, args...)
+	}
 	var after *cursor
 	if q.After != "" {
 		b, err := base64.RawURLEncoding.DecodeString(q.After)
@@ -401,7 +426,7 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 		return Page{}, fmt.Errorf("%w: sort %q", ErrInvalid, q.Sort)
 	}
 	args = append(args, q.Limit+1)
-	rows, err := s.r.QueryContext(ctx, s.q(selectIncident+where+order+" LIMIT ?"), args...)
+	rows, err := s.r.QueryContext(ctx, s.q(base+where+order+" LIMIT ?"), args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("listing incidents: %w", err)
 	}

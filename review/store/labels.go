@@ -44,11 +44,7 @@ func (s *Store) Labels(ctx context.Context, q LabelQuery, fn func(Label) error) 
 	where := ""
 	var args []any
 	add := func(c string, a any) {
-		if where == "" {
-			where = " WHERE " + c
-		} else {
-			where += " AND " + c
-		}
+		where += " AND " + c
 		args = append(args, a)
 	}
 	if !q.Since.IsZero() {
@@ -62,7 +58,7 @@ func (s *Store) Labels(ctx context.Context, q LabelQuery, fn func(Label) error) 
 	}
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT i.id, i.time_us, i.tenant, i.stage, i.source, i.action, i.text, i.scores, i.policy_revision, i.model_versions,
 v.id, v.verdict, v.categories, v.created_us
-FROM incidents i JOIN verdicts v ON v.id = i.verdict_id`+where+` ORDER BY v.created_us, v.id`), args...)
+FROM verdicts v CROSS JOIN incidents i WHERE i.id = v.incident_id AND i.verdict_id = v.id`+where+` ORDER BY v.created_us, v.id`), args...)
 	if err != nil {
 		return fmt.Errorf("reading labels: %w", err)
 	}
