@@ -101,7 +101,9 @@ func (m *Manifest) Validate() error {
 			errs = append(errs, errors.New("inputs.ids, inputs.mask and output must be named"))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("unknown kind %q", m.Kind))
+		if _, ok := loaders[m.Kind]; !ok {
+			errs = append(errs, fmt.Errorf("unknown kind %q (known: %s)", m.Kind, knownKinds()))
+		}
 	}
 	if m.Window.Runes < 16 || m.Window.Overlap < 0 || m.Window.Overlap >= m.Window.Runes {
 		errs = append(errs, fmt.Errorf("window %+v: want runes >= 16 and 0 <= overlap < runes", m.Window))

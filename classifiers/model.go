@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"sort"
+	"strings"
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -46,14 +48,53 @@ type Model struct {
 	scratch sync.Pool
 }
 
-// Load reads the model in directory dir of fsys, verifies its checksum and
-// tensor contract against the manifest, and opens an ONNX Runtime session.
-// Init must have been called.
+// A Loader opens a model of one kind from directory dir of fsys, whose
+// manifest has been read and validated.
+type Loader func(fsys fs.FS, dir string, man *Manifest, opts Options) (Scorer, error)
+
+// loaders maps a manifest kind to its loader. Kinds register here.
+var loaders = map[string]Loader{
+	KindHashgram: func(fsys fs.FS, dir string, man *Manifest, opts Options) (Scorer, error) {
+		return loadHashgram(fsys, dir, man, opts)
+	},
+}
+
+func knownKinds() string {
+	ks := make([]string, 0, len(loaders))
+	for k := range loaders {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, ", ")
+}
+
+// Open reads the manifest in directory dir of fsys and loads the model
+// with the loader of its kind. Init must have been called.
+func Open(fsys fs.FS, dir string, opts Options) (Scorer, error) {
+	man, err := ReadManifest(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrModel, err)
+	}
+	return loaders[man.Kind](fsys, dir, man, opts)
+}
+
+// Load reads the hashed n-gram model in directory dir of fsys, verifies its
+// checksum and tensor contract against the manifest, and opens an ONNX
+// Runtime session. Init must have been called.
 func Load(fsys fs.FS, dir string, opts Options) (*Model, error) {
 	man, err := ReadManifest(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrModel, err)
 	}
+	if man.Kind != KindHashgram {
+		return nil, fmt.Errorf("%w: model %s is of kind %q, not %q", ErrModel, man.Name, man.Kind, KindHashgram)
+	}
+	return loadHashgram(fsys, dir, man, opts)
+}
+
+// ReadVerified reads a model file and checks it against the manifest's
+// sha256.
+func ReadVerified(fsys fs.FS, dir string, man *Manifest) ([]byte, error) {
 	data, err := fs.ReadFile(fsys, path.Join(dir, man.File))
 	if err != nil {
 		return nil, fmt.Errorf("%w: model %s: %w", ErrModel, man.Name, err)
@@ -61,6 +102,14 @@ func Load(fsys fs.FS, dir string, opts Options) (*Model, error) {
 	sum := sha256.Sum256(data)
 	if got := hex.EncodeToString(sum[:]); got != man.SHA256 {
 		return nil, fmt.Errorf("%w: model %s: %s has sha256 %s, manifest says %s", ErrModel, man.Name, man.File, got, man.SHA256)
+	}
+	return data, nil
+}
+
+func loadHashgram(fsys fs.FS, dir string, man *Manifest, opts Options) (*Model, error) {
+	data, err := ReadVerified(fsys, dir, man)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkContract(man, data); err != nil {
 		return nil, fmt.Errorf("%w: model %s: %w", ErrModel, man.Name, err)

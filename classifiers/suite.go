@@ -15,13 +15,24 @@ import (
 // maxBatch bounds the rows of one ONNX run; larger requests are split.
 const maxBatch = 64
 
+// Scorer is one loaded classifier: a model of any kind (hashed n-gram
+// models shipped with Warden, users' own models) behind one contract.
+type Scorer interface {
+	// Manifest describes the model (labels in output order, window, stages).
+	Manifest() *Manifest
+	// Infer scores texts that fit the model's window in one batched run
+	// and returns one row of label probabilities per text.
+	Infer(ctx context.Context, texts []string) ([][]float32, error)
+	Close() error
+}
+
 // Suite is the set of loaded models. It is safe for concurrent use.
 type Suite struct {
-	models []*Model
+	models []Scorer
 }
 
 // NewSuite groups loaded models. The Suite owns them: Close closes them.
-func NewSuite(models ...*Model) *Suite { return &Suite{models: models} }
+func NewSuite(models ...Scorer) *Suite { return &Suite{models: models} }
 
 // LoadAll loads every model directory (a directory holding manifest.json)
 // directly under root in fsys. It fails if any model fails or none is found.
@@ -30,7 +41,7 @@ func LoadAll(fsys fs.FS, root string, opts Options) (*Suite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing models in %s: %w", root, err)
 	}
-	var models []*Model
+	var models []Scorer
 	closeAll := func() {
 		for _, m := range models {
 			m.Close()
@@ -44,7 +55,7 @@ func LoadAll(fsys fs.FS, root string, opts Options) (*Suite, error) {
 		if _, err := fs.Stat(fsys, path.Join(dir, "manifest.json")); err != nil {
 			continue
 		}
-		m, err := Load(fsys, dir, opts)
+		m, err := Open(fsys, dir, opts)
 		if err != nil {
 			closeAll()
 			return nil, err
@@ -58,13 +69,13 @@ func LoadAll(fsys fs.FS, root string, opts Options) (*Suite, error) {
 }
 
 // Models returns the loaded models.
-func (s *Suite) Models() []*Model { return s.models }
+func (s *Suite) Models() []Scorer { return s.models }
 
 // Versions maps model name to version.
 func (s *Suite) Versions() map[string]string {
 	v := make(map[string]string, len(s.models))
 	for _, m := range s.models {
-		v[m.man.Name] = m.man.Version
+		v[m.Manifest().Name] = m.Manifest().Version
 	}
 	return v
 }
@@ -73,7 +84,7 @@ func (s *Suite) Versions() map[string]string {
 func (s *Suite) Categories() []string {
 	set := map[string]bool{}
 	for _, m := range s.models {
-		for _, l := range m.man.Labels {
+		for _, l := range m.Manifest().Labels {
 			set[l] = true
 		}
 	}
@@ -104,13 +115,14 @@ func (s *Suite) Score(ctx context.Context, stage types.Stage, texts []string) ([
 		out[i] = types.Scores{}
 	}
 	for _, m := range s.models {
-		if !m.man.AppliesTo(stage.String()) {
+		man := m.Manifest()
+		if !man.AppliesTo(stage.String()) {
 			continue
 		}
 		var windows []string
 		var owner []int
 		for i, t := range texts {
-			for _, w := range Windows(t, m.man.Window.Runes, m.man.Window.Overlap) {
+			for _, w := range Windows(t, man.Window.Runes, man.Window.Overlap) {
 				windows = append(windows, w)
 				owner = append(owner, i)
 			}
@@ -124,7 +136,7 @@ func (s *Suite) Score(ctx context.Context, stage types.Stage, texts []string) ([
 			for k, row := range probs {
 				sc := out[owner[lo+k]]
 				for j, p := range row {
-					l := m.man.Labels[j]
+					l := man.Labels[j]
 					if v, ok := sc[l]; !ok || float64(p) > v {
 						sc[l] = float64(p)
 					}
