@@ -197,7 +197,7 @@ func TestInitErrors(t *testing.T) {
 	notLib := filepath.Join(t.TempDir(), "libonnxruntime.so.1")
 	os.WriteFile(notLib, []byte("not an ELF file"), 0o644)
 	for name, lib := range map[string]string{
-		"missing": filepath.Join(t.TempDir(), "nope.so"),
+		"missing":       filepath.Join(t.TempDir(), "nope.so"),
 		"not a library": notLib,
 		"directory":     t.TempDir(),
 	} {

@@ -38,6 +38,9 @@ type Manifest struct {
 	Output string     `json:"output"`
 	// Featurizer configures hashed n-gram features (kind hashgram).
 	Featurizer *hashgram.Config `json:"featurizer,omitempty"`
+	// HF configures a user's Hugging Face model (kind hf): tokenizer,
+	// label mapping, activation, token windows.
+	HF *HFConfig `json:"hf,omitempty"`
 	// Window bounds the text a single inference sees; longer texts are
 	// scored in overlapping windows and the maximum is kept.
 	Window WindowConfig `json:"window"`
@@ -100,12 +103,19 @@ func (m *Manifest) Validate() error {
 		if m.Inputs.IDs == "" || m.Inputs.Mask == "" || m.Output == "" {
 			errs = append(errs, errors.New("inputs.ids, inputs.mask and output must be named"))
 		}
+	case KindHF:
+		if m.HF == nil {
+			errs = append(errs, errors.New("kind hf needs an hf section"))
+		} else {
+			errs = append(errs, m.HF.validate(m)...)
+		}
 	default:
 		if _, ok := loaders[m.Kind]; !ok {
 			errs = append(errs, fmt.Errorf("unknown kind %q (known: %s)", m.Kind, knownKinds()))
 		}
 	}
-	if m.Window.Runes < 16 || m.Window.Overlap < 0 || m.Window.Overlap >= m.Window.Runes {
+	// Kind hf windows by tokens (hf.max_length, hf.stride), not runes.
+	if m.Kind != KindHF && (m.Window.Runes < 16 || m.Window.Overlap < 0 || m.Window.Overlap >= m.Window.Runes) {
 		errs = append(errs, fmt.Errorf("window %+v: want runes >= 16 and 0 <= overlap < runes", m.Window))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -57,6 +57,13 @@ var loaders = map[string]Loader{
 	KindHashgram: func(fsys fs.FS, dir string, man *Manifest, opts Options) (Scorer, error) {
 		return loadHashgram(fsys, dir, man, opts)
 	},
+	KindHF: func(fsys fs.FS, dir string, man *Manifest, opts Options) (Scorer, error) {
+		m, err := LoadHF(fsys, dir, man, opts)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	},
 }
 
 func knownKinds() string {
