@@ -21,7 +21,7 @@ run: onnxruntime build
 	WARDEN_ONNXRUNTIME_LIB=$${WARDEN_ONNXRUNTIME_LIB:-$$(scripts/fetch-onnxruntime.sh)} ./bin/warden serve
 
 ## test-deps: install everything the tests need (system packages, npm packages, ORT)
-TEST_APT_PACKAGES := kcat postgresql chromium nodejs
+TEST_APT_PACKAGES := kcat postgresql chromium nodejs python3-torch python3-onnx
 test-deps: onnxruntime
 	scripts/test-setup.sh $(TEST_APT_PACKAGES)
 

@@ -25,3 +25,6 @@ fi
 command -v npm >/dev/null || { echo "test-setup: npm is required (apt-get install nodejs npm)" >&2; exit 1; }
 streams/testdata/clients/setup.sh
 review/web/testdata/browser/setup.sh
+# The reference tokenizer (transformers.js' tokenizers) and the tiny
+# transformer the users'-own-model tests load (built with Debian's torch).
+classifiers/testdata/hf/setup.sh

@@ -66,9 +66,18 @@ func newGuard(ctx context.Context, cfg config.Config, log *slog.Logger, rec chec
 		return nil, err
 	}
 	mfs, where := modelsFS(cfg)
-	suite, err := classifiers.LoadAll(mfs, ".", classifiers.Options{IntraOpThreads: cfg.IntraOpThreads})
+	mopts := classifiers.Options{IntraOpThreads: cfg.IntraOpThreads}
+	suite, err := classifiers.LoadAll(mfs, ".", mopts)
 	if err != nil {
 		return nil, fmt.Errorf("loading models (%s): %w", where, err)
+	}
+	if len(cfg.ExtraModels) > 0 {
+		extra, err := classifiers.OpenDirs(cfg.ExtraModels, mopts)
+		if err != nil {
+			suite.Close()
+			return nil, fmt.Errorf("loading WARDEN_EXTRA_MODELS: %w", err)
+		}
+		suite = classifiers.NewSuite(append(suite.Models(), extra...)...)
 	}
 	log.Info("models loaded", "from", where, "versions", suite.Versions(), "onnxruntime", classifiers.RuntimeVersion())
 	dopts := detect.Options{}

@@ -48,6 +48,10 @@ type Config struct {
 	// ModelsDir is a directory of models to load instead of the models
 	// embedded in the binary (WARDEN_MODELS_DIR).
 	ModelsDir string
+	// ExtraModels are directories of users' own models (each holding a
+	// manifest.json, e.g. kind hf), loaded beside the built-in models
+	// (WARDEN_EXTRA_MODELS, comma-separated).
+	ExtraModels []string
 	// PolicyDir is a bundle directory to load (and hot-reload) instead of
 	// the embedded default bundle (WARDEN_POLICY_DIR).
 	PolicyDir string
@@ -159,6 +163,13 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	str("WARDEN_ONNXRUNTIME_LIB", &c.ONNXRuntimeLib)
 	str("WARDEN_MODELS_DIR", &c.ModelsDir)
 	str("WARDEN_POLICY_DIR", &c.PolicyDir)
+	if v, ok := lookup("WARDEN_EXTRA_MODELS"); ok {
+		for _, d := range strings.Split(v, ",") {
+			if d = strings.TrimSpace(d); d != "" {
+				c.ExtraModels = append(c.ExtraModels, d)
+			}
+		}
+	}
 	dur("WARDEN_POLICY_RELOAD_INTERVAL", &c.PolicyReloadInterval)
 	dur("WARDEN_CHECK_TIMEOUT", &c.CheckTimeout)
 	integer("WARDEN_MAX_BODY_BYTES", &c.MaxBodyBytes)
