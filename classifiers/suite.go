@@ -28,7 +28,8 @@ type Scorer interface {
 
 // Suite is the set of loaded models. It is safe for concurrent use.
 type Suite struct {
-	models []Scorer
+	models     []Scorer
+	noVariants bool // score texts only, not their variants (see variants.go)
 }
 
 // NewSuite groups loaded models. The Suite owns them: Close closes them.
@@ -108,8 +109,18 @@ func (s *Suite) Close() error {
 // Score scores each (normalised) text with every model that applies to the
 // stage. Long texts are scored in overlapping windows and each category
 // keeps its maximum over windows; a category produced by several models
-// keeps the maximum too.
+// keeps the maximum too. The de-obfuscated variants of each text are
+// scored with it (see variants.go).
 func (s *Suite) Score(ctx context.Context, stage types.Stage, texts []string) ([]types.Scores, error) {
+	scores, _, err := s.ScoreSignals(ctx, stage, texts)
+	return scores, err
+}
+
+// ScoreSignals is Score that also returns, per text, the signals raised
+// while deriving its variants (textnorm.Signal*: base64, hex, rot13,
+// spaced_letters, homoglyphs, leetspeak).
+func (s *Suite) ScoreSignals(ctx context.Context, stage types.Stage, texts []string) ([]types.Scores, [][]string, error) {
+	x := s.expand(texts)
 	out := make([]types.Scores, len(texts))
 	for i := range out {
 		out[i] = types.Scores{}
@@ -121,17 +132,17 @@ func (s *Suite) Score(ctx context.Context, stage types.Stage, texts []string) ([
 		}
 		var windows []string
 		var owner []int
-		for i, t := range texts {
+		for i, t := range x.texts {
 			for _, w := range Windows(t, man.Window.Runes, man.Window.Overlap) {
 				windows = append(windows, w)
-				owner = append(owner, i)
+				owner = append(owner, x.owner[i])
 			}
 		}
 		for lo := 0; lo < len(windows); lo += maxBatch {
 			hi := min(lo+maxBatch, len(windows))
 			probs, err := m.Infer(ctx, windows[lo:hi])
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for k, row := range probs {
 				sc := out[owner[lo+k]]
@@ -144,7 +155,7 @@ func (s *Suite) Score(ctx context.Context, stage types.Stage, texts []string) ([
 			}
 		}
 	}
-	return out, nil
+	return out, x.signals, nil
 }
 
 // Windows splits text into windows of at most size runes that overlap by

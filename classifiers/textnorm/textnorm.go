@@ -1,7 +1,21 @@
-// Package textnorm normalises text before it is scored: Unicode NFKC,
-// removal of invisible format characters, and signals that record what was
-// removed so that the policy can treat obfuscation as evidence.
+// Package textnorm normalises text before it is scored and derives the
+// de-obfuscated variants that are scored beside it.
 //
+// Normalize is cheap, rune-local and incremental-friendly: it strips
+// invisible format characters (Stripper, one rune at a time), decodes
+// Unicode tag characters into the ASCII they hide, and applies NFKC. The
+// streaming filter runs the same Stripper rune by rune and NFKC through
+// norm's streaming writer, so a streamed text normalises exactly as a whole
+// one.
+//
+// Variants (variants.go) holds the transformations that are not rune-local:
+// decoding base64, hex and rot13 segments, folding confusable homoglyphs in
+// mixed-script words, joining spaced-out letters and undoing leetspeak. They
+// never replace the normalised text: each variant is an extra text that the
+// classifiers score too (the maximum per category is kept), so a wrong guess
+// can only add a score, never hide the original.
+//
+// Signals record what was found, for the policy (see the Signal constants).
 // Normalisation only affects what classifiers see. Offsets of findings and
 // redactions always refer to the caller's original text.
 package textnorm
@@ -14,14 +28,19 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Signals raised by Normalize.
+// Signals raised by Normalize. Each is evidence of obfuscation that the
+// policy can act on (data.json signals.<stage>.escalate).
 const (
-	// SignalInvisible: zero-width or other invisible format characters were removed.
+	// SignalInvisible: zero-width or other invisible format characters were
+	// removed (zero-width space, word joiner, soft hyphen, BOM, fillers...).
 	SignalInvisible = "invisible_chars"
-	// SignalBidi: bidirectional control characters were removed.
+	// SignalBidi: bidirectional control characters (LRE, RLO, isolates,
+	// marks) were removed.
 	SignalBidi = "bidi_control"
 	// SignalTagChars: Unicode tag characters (U+E0000 block), which can
-	// smuggle hidden ASCII, were removed.
+	// smuggle hidden ASCII, were found; the ASCII they encode is kept in the
+	// normalised text (so it is scored) and the rest removed. Tag sequences
+	// that form an emoji flag (after U+1F3F4) are removed quietly.
 	SignalTagChars = "tag_chars"
 )
 
@@ -41,34 +60,108 @@ func (r Result) Has(s string) bool {
 	return false
 }
 
-// Normalize applies NFKC and strips invisible format characters. The input
-// must be valid UTF-8 (the API rejects anything else); invalid bytes are
-// replaced by U+FFFD.
+// Normalize strips invisible format characters (see Stripper) and applies
+// NFKC. The input must be valid UTF-8 (the API rejects anything else);
+// invalid bytes are replaced by U+FFFD.
 func Normalize(s string) Result {
-	var sig signals
+	var st Stripper
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	if needsStrip(s) {
-		s = strip(s, &sig)
+		s = st.String(s)
 	}
 	if !norm.NFKC.IsNormalString(s) {
 		s = norm.NFKC.String(s)
 	}
-	return Result{Text: s, Signals: sig.list()}
+	return Result{Text: s, Signals: st.Signals()}
 }
 
-type signals struct{ invisible, bidi, tags bool }
+// Stripper is the rune-local first step of Normalize: it drops invisible
+// format characters and decodes tag characters, and remembers which
+// signals that raised. Feed it a text's runes in order, in one call or many
+// (the streaming filter does); the zero value is ready to use.
+type Stripper struct {
+	prev rune  // the last rune kept
+	flag uint8 // tag characters in the emoji flag sequence after prev
+	bits uint8
+}
 
-func (s signals) list() []string {
+// Signal bits of Stripper.Bits, in Signals order.
+const (
+	BitInvisible uint8 = 1 << iota
+	BitBidi
+	BitTags
+)
+
+const (
+	blackFlag   = 0x1F3F4 // base of emoji tag sequences (subdivision flags)
+	maxFlagTags = 7       // longest tag spec of a subdivision flag
+)
+
+// Rune returns what replaces r in the stripped text: r itself, another
+// rune (the ASCII character a tag character encodes), or nothing (keep
+// false).
+func (s *Stripper) Rune(r rune) (out rune, keep bool) {
+	if !removable(r) {
+		s.prev, s.flag = r, 0
+		return r, true
+	}
+	switch {
+	case isTag(r):
+		if s.prev == blackFlag && s.flag < maxFlagTags {
+			// An emoji tag sequence (a subdivision flag such as
+			// England's): up to 7 tag digits or lower-case letters, then
+			// the cancel tag. Anything else after the flag is smuggling.
+			switch {
+			case r >= 0xE0030 && r <= 0xE0039, r >= 0xE0061 && r <= 0xE007A:
+				s.flag++
+				return 0, false
+			case r == 0xE007F && s.flag > 0:
+				s.flag = maxFlagTags
+				return 0, false
+			}
+		}
+		s.flag = maxFlagTags
+		s.bits |= BitTags
+		if r >= 0xE0020 && r <= 0xE007E {
+			s.prev = r - 0xE0000
+			return s.prev, true
+		}
+	case benign(r, s.prev):
+	case isBidi(r):
+		s.bits |= BitBidi
+	default:
+		s.bits |= BitInvisible
+	}
+	return 0, false
+}
+
+// String strips a whole text (continuing from the runes seen before).
+func (s *Stripper) String(text string) string {
+	var b strings.Builder
+	b.Grow(len(text))
+	for _, r := range text {
+		if out, ok := s.Rune(r); ok {
+			b.WriteRune(out)
+		}
+	}
+	return b.String()
+}
+
+// Bits are the signals raised so far as a bit set (BitInvisible...).
+func (s *Stripper) Bits() uint8 { return s.bits }
+
+// Signals lists the signals raised so far, in a fixed order.
+func (s *Stripper) Signals() []string {
 	var out []string
-	if s.invisible {
+	if s.bits&BitInvisible != 0 {
 		out = append(out, SignalInvisible)
 	}
-	if s.bidi {
+	if s.bits&BitBidi != 0 {
 		out = append(out, SignalBidi)
 	}
-	if s.tags {
+	if s.bits&BitTags != 0 {
 		out = append(out, SignalTagChars)
 	}
 	return out
@@ -80,25 +173,34 @@ func isBidi(r rune) bool {
 
 func isTag(r rune) bool { return r >= 0xE0000 && r <= 0xE007F }
 
-// removable reports whether r is an invisible character to drop. Format
-// characters (Cf) cover zero-width spaces and joiners, the BOM, bidi
-// controls and tag characters; a few default-ignorable fillers are added.
+// removable reports whether r is an invisible character that Stripper
+// handles. Format characters (Cf) cover zero-width spaces and joiners, the
+// BOM, bidi controls and tag characters; a few default-ignorable fillers
+// and the invisible Khmer vowels are added.
 func removable(r rune) bool {
 	if r < 0x80 {
 		return false
 	}
 	switch r {
-	case 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x180E:
+	case 0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, 0x180E:
 		return true
+	}
+	if r < 0x0600 {
+		return r == 0x00AD // the only format character below U+0600
 	}
 	return unicode.Is(unicode.Cf, r) || (r >= 0xFE00 && r <= 0xFE0F) || (r >= 0xE0100 && r <= 0xE01EF)
 }
 
 func needsStrip(s string) bool {
-	for _, r := range s {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x80 {
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
 		if removable(r) {
 			return true
 		}
+		i += n - 1
 	}
 	return false
 }
@@ -110,27 +212,4 @@ func benign(r, prev rune) bool {
 		return true
 	}
 	return r == 0x200D && unicode.Is(unicode.So, prev)
-}
-
-func strip(s string, sig *signals) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	var prev rune
-	for _, r := range s {
-		if !removable(r) {
-			b.WriteRune(r)
-			prev = r
-			continue
-		}
-		switch {
-		case benign(r, prev):
-		case isBidi(r):
-			sig.bidi = true
-		case isTag(r):
-			sig.tags = true
-		default:
-			sig.invisible = true
-		}
-	}
-	return b.String()
 }

@@ -38,6 +38,29 @@ type Classifier interface {
 	Versions() map[string]string
 }
 
+// SignalScorer is a Classifier that also reports, per text, the signals
+// raised while scoring it (classifiers.Suite: the variants it derived,
+// such as base64 or homoglyphs).
+type SignalScorer interface {
+	ScoreSignals(ctx context.Context, stage types.Stage, texts []string) ([]types.Scores, [][]string, error)
+}
+
+// classify scores texts, with their signals when the classifier has them.
+func classify(ctx context.Context, cls Classifier, stage types.Stage, texts []string) ([]types.Scores, [][]string, error) {
+	if ss, ok := cls.(SignalScorer); ok {
+		sc, sigs, err := ss.ScoreSignals(ctx, stage, texts)
+		if err == nil && (len(sc) != len(texts) || len(sigs) != len(texts)) {
+			err = fmt.Errorf("classifier returned %d score sets and %d signal sets for %d texts", len(sc), len(sigs), len(texts))
+		}
+		return sc, sigs, err
+	}
+	sc, err := cls.Score(ctx, stage, texts)
+	if err == nil && len(sc) != len(texts) {
+		err = fmt.Errorf("classifier returned %d score sets for %d texts", len(sc), len(texts))
+	}
+	return sc, make([][]string, len(texts)), err
+}
+
 // Detector finds PII and secrets; offsets are byte offsets into text.
 type Detector interface {
 	Detect(ctx context.Context, text string) ([]types.Finding, error)
@@ -282,7 +305,7 @@ func (s *Service) decide(ctx context.Context, req Request, text string, norm tex
 
 	cctx, cspan := s.tracer.Start(ctx, "warden.classify")
 	t0 := time.Now()
-	scores, err := s.cls.Score(cctx, req.Stage, []string{norm.Text})
+	scores, sigs, err := classify(cctx, s.cls, req.Stage, []string{norm.Text})
 	s.classify.Record(ctx, time.Since(t0).Seconds(), metric.WithAttributes(attribute.String("stage", req.Stage.String())))
 	if err != nil {
 		cspan.RecordError(err)
@@ -292,12 +315,13 @@ func (s *Service) decide(ctx context.Context, req Request, text string, norm tex
 	}
 	cspan.End()
 	res.Scores = scores[0]
+	res.Signals = textnorm.MergeSignals(norm.Signals, sigs[0])
 
 	pctx, pspan := s.tracer.Start(ctx, "warden.policy")
 	defer pspan.End()
 	dec, err := s.pol.Decide(pctx, policy.Input{
 		Stage: req.Stage, Tenant: req.Tenant, Source: req.Source,
-		Scores: res.Scores, Findings: res.Findings, Signals: norm.Signals,
+		Scores: res.Scores, Findings: res.Findings, Signals: res.Signals,
 		TextLength: len(text), Metadata: req.Metadata, Stream: req.Stream,
 	})
 	res.PolicyRevision = dec.PolicyRevision

@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -26,9 +25,9 @@ import (
 // through Stream, so that a text gets the same decision however it was
 // chunked:
 //
-//   - Normalisation is incremental (invisible-character stripping is per
-//     rune, NFKC goes through norm's streaming writer), so the normalised
-//     text, and its signals, do not depend on the chunking.
+//   - Normalisation is incremental (textnorm.Stripper works rune by rune,
+//     NFKC goes through norm's streaming writer), so the normalised text,
+//     and its signals, do not depend on the chunking.
 //   - Classifier windows are fixed by a Plan over the normalised text: a
 //     boundary every StepRunes runes, each window the last WindowRunes runes
 //     before its boundary, plus one window at the end of every segment. The
@@ -133,10 +132,11 @@ type Stream struct {
 	req  Request
 	plan Plan
 
-	// Normalisation.
-	prev rune // last rune kept by stripping
-	sig  struct{ invisible, bidi, tags bool }
-	nfkc io.WriteCloser
+	// Normalisation: textnorm's own rune-local stripper, then NFKC.
+	strip textnorm.Stripper
+	nfkc  io.WriteCloser
+	// Signals of the variants the classifier derived from scored windows.
+	variantSig []string
 
 	// Normalised tail: the last runes, enough for one window.
 	tail   []byte
@@ -194,21 +194,15 @@ func (st *Stream) Append(ctx context.Context, text string) {
 	}
 	chunkStart := 0
 	for i, r := range text {
-		if !removable(r) {
-			st.prev = r
+		out, keep := st.strip.Rune(r)
+		if keep && out == r {
 			continue
 		}
-		// Write what precedes the removed rune, drop the rune.
+		// Write what precedes the stripped rune, then its replacement.
 		st.write(text[chunkStart:i])
 		chunkStart = i + utf8.RuneLen(r)
-		switch {
-		case benign(r, st.prev):
-		case r >= 0xE0000 && r <= 0xE007F:
-			st.sig.tags = true
-		case isBidi(r):
-			st.sig.bidi = true
-		default:
-			st.sig.invisible = true
+		if keep {
+			st.write(string(out))
 		}
 	}
 	st.write(text[chunkStart:])
@@ -279,16 +273,17 @@ func (st *Stream) scoreWords(ctx context.Context) {
 	defer cancel()
 	for _, w := range ws {
 		t0 := time.Now()
-		sc, err := st.s.cls.Score(ctx, types.StageResponse, []string{w})
+		sc, sigs, err := classify(ctx, st.s.cls, types.StageResponse, []string{w})
 		st.s.classify.Record(ctx, time.Since(t0).Seconds(), metric.WithAttributes(attribute.String("stage", "response")))
-		if err == nil && len(sc) != 1 {
-			err = fmt.Errorf("classifier returned %d score sets for 1 window", len(sc))
-		}
 		if err != nil {
 			st.err, st.cause = err, causeOf(ctx, "classifier_error")
 			return
 		}
 		st.windows++
+		if merged := textnorm.MergeSignals(st.variantSig, sigs[0]); len(merged) != len(st.variantSig) {
+			st.variantSig = merged
+			st.version++
+		}
 		for k, v := range sc[0] {
 			if old, ok := st.scores[k]; !ok || v > old {
 				st.scores[k] = v
@@ -318,17 +313,7 @@ func (st *Stream) EndSegment(ctx context.Context) {
 // signals changes; with the findings it tells the filter whether a new
 // policy evaluation is needed.
 func (st *Stream) Version() int {
-	v := st.version << 3
-	if st.sig.invisible {
-		v |= 1
-	}
-	if st.sig.bidi {
-		v |= 2
-	}
-	if st.sig.tags {
-		v |= 4
-	}
-	return v
+	return st.version<<3 | int(st.strip.Bits())
 }
 
 // Windows is the number of windows scored so far.
@@ -337,19 +322,10 @@ func (st *Stream) Windows() int { return st.windows }
 // Scores are the maximum scores over the windows scored so far.
 func (st *Stream) Scores() types.Scores { return st.scores }
 
-// Signals are the normalisation signals so far, in textnorm's order.
+// Signals are the normalisation signals so far and those of the variants
+// of the windows scored so far, in textnorm's order.
 func (st *Stream) Signals() []string {
-	var out []string
-	if st.sig.invisible {
-		out = append(out, textnorm.SignalInvisible)
-	}
-	if st.sig.bidi {
-		out = append(out, textnorm.SignalBidi)
-	}
-	if st.sig.tags {
-		out = append(out, textnorm.SignalTagChars)
-	}
-	return out
+	return textnorm.MergeSignals(st.strip.Signals(), st.variantSig)
 }
 
 // Evidence is what a decision is taken on besides scores and signals.
@@ -535,29 +511,4 @@ func cloneScores(sc types.Scores) types.Scores {
 		out[k] = v
 	}
 	return out
-}
-
-// The rune classes below mirror classifiers/textnorm (Normalize) rune for
-// rune; TestStreamNormalizeMatchesTextnorm keeps them in step.
-
-func isBidi(r rune) bool {
-	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
-}
-
-func removable(r rune) bool {
-	if r < 0x80 {
-		return false
-	}
-	switch r {
-	case 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x180E:
-		return true
-	}
-	return unicode.Is(unicode.Cf, r) || (r >= 0xFE00 && r <= 0xFE0F) || (r >= 0xE0100 && r <= 0xE01EF)
-}
-
-func benign(r, prev rune) bool {
-	if (r >= 0xFE00 && r <= 0xFE0F) || (r >= 0xE0100 && r <= 0xE01EF) {
-		return true
-	}
-	return r == 0x200D && unicode.Is(unicode.So, prev)
 }

@@ -29,7 +29,7 @@ func (f *fakeScorer) Score(_ context.Context, _ types.Stage, texts []string) ([]
 func (f *fakeScorer) Versions() map[string]string { return map[string]string{"fake": "0"} }
 
 var normAlphabet = []string{"a", "b", " ", "e\u0301", "\u0301", "\u0300", "ﬁ", "Å", "Ａ", "\u200b", "\u200d", "👩", "\u202e",
-	"\U000E0041", "\uFE0F", "한", "\u1100", "\u1161", "\u11ab", "。", "\n", "ß", "ǅ", "\u0345", "\u0f73"}
+	"\U000E0041", "\U000E0067", "\U000E0020", "\U000E007F", "🏴", "\u17b4", "\uFE0F", "한", "\u1100", "\u1161", "\u11ab", "。", "\n", "ß", "ǅ", "\u0345", "\u0f73"}
 
 func randomText(rng *rand.Rand, n int) string {
 	var b strings.Builder

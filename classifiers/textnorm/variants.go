@@ -1,0 +1,162 @@
+package textnorm
+
+import (
+	"slices"
+	"unicode/utf8"
+)
+
+// Signals raised by Derive, one per kind of transformation that produced a
+// variant. Like Normalize's signals they are evidence of obfuscation.
+const (
+	// SignalBase64: a base64 segment decoded to text.
+	SignalBase64 = "base64"
+	// SignalHex: a hex-encoded segment ("69676e...", "\x69\x67", "%69")
+	// decoded to text.
+	SignalHex = "hex"
+	// SignalRot13: a run of words read as English only after ROT13.
+	SignalRot13 = "rot13"
+	// SignalSpacedLetters: letters spaced out ("i g n o r e", "i.g.n.o.r.e")
+	// were joined into words.
+	SignalSpacedLetters = "spaced_letters"
+	// SignalHomoglyphs: look-alike letters from other scripts or styles
+	// (Cyrillic "о", Greek "ο", small capitals) inside Latin words were
+	// folded to ASCII.
+	SignalHomoglyphs = "homoglyphs"
+	// SignalLeetspeak: digits or symbols standing for letters ("1gn0r3")
+	// were read as letters.
+	SignalLeetspeak = "leetspeak"
+)
+
+// MaxVariants is the most texts Derive returns: the decoded text and the
+// de-obfuscated one.
+const MaxVariants = 2
+
+// decodeRounds bounds nested encodings (base64 of hex, ...).
+const decodeRounds = 2
+
+// Variants are the texts derived from one normalised text, to be scored
+// beside it.
+type Variants struct {
+	// Texts holds at most MaxVariants texts, each valid UTF-8 and no longer
+	// than MaxVariantBytes of the original: the text with its encoded
+	// segments decoded (when there were any), then that text (or the
+	// original) with homoglyphs folded, spaced letters joined and
+	// leetspeak undone (when any of these applied).
+	Texts []string
+	// Signals name the transformations that applied (Signal* constants,
+	// in MergeSignals order), plus Normalize's signals for decoded text.
+	Signals []string
+}
+
+// MaxVariantBytes is the longest variant of a text of n bytes: decoding
+// only shrinks text, but the decoded text is normalised (NFKC can expand)
+// and is cut at this length.
+func MaxVariantBytes(n int) int { return n + 64 }
+
+// Derive computes the variants of a normalised text (Normalize's output).
+// It runs in time linear in len(text), and returns the same variants for the
+// same text: whole and streamed checks score the same windows the same way.
+func Derive(text string) Variants {
+	var v Variants
+	var b64, hex, rot, spaced, homo, leet bool
+	cur := text
+	decoded := false
+	c := takeCensus(text)
+	for round := 0; round < decodeRounds && c.encoded; round++ {
+		next, b, h := decodeSegments(cur)
+		if !b && !h {
+			break
+		}
+		b64, hex, decoded, cur = b64 || b, hex || h, true, next
+		c = takeCensus(cur)
+	}
+	if c.strange >= 2 {
+		if next, ok := decodeRot13(cur); ok {
+			rot, decoded, cur = true, true, next
+			c = takeCensus(cur)
+		}
+	}
+	var normSig []string
+	if decoded {
+		n := Normalize(cur)
+		cur, normSig = n.Text, n.Signals
+		cur = truncate(cur, MaxVariantBytes(len(text)))
+		v.Texts = append(v.Texts, cur)
+	}
+	local := cur
+	if c.chain >= minSpacedLetters {
+		if local, spaced = joinSpaced(local); spaced {
+			c = takeCensus(local)
+		}
+	}
+	if c.nonASCII {
+		local, homo = foldHomoglyphs(local)
+	}
+	if c.leet || homo {
+		local, leet = undoLeet(local)
+	}
+	if spaced || homo || leet {
+		v.Texts = append(v.Texts, truncate(local, MaxVariantBytes(len(text))))
+	}
+	for _, s := range []struct {
+		on   bool
+		name string
+	}{{b64, SignalBase64}, {hex, SignalHex}, {rot, SignalRot13}, {spaced, SignalSpacedLetters}, {homo, SignalHomoglyphs}, {leet, SignalLeetspeak}} {
+		if s.on {
+			v.Signals = append(v.Signals, s.name)
+		}
+	}
+	if len(normSig) > 0 {
+		v.Signals = MergeSignals(v.Signals, normSig)
+	}
+	return v
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// truncate cuts s to at most n bytes at a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// Signals lists every signal Normalize and Derive raise, in the order
+// MergeSignals keeps.
+var Signals = []string{SignalInvisible, SignalBidi, SignalTagChars,
+	SignalBase64, SignalHex, SignalRot13, SignalSpacedLetters, SignalHomoglyphs, SignalLeetspeak}
+
+// MergeSignals returns the union of signal lists in a fixed order (Signals
+// first, any other names after them, sorted), without duplicates: the
+// checked text's signals are the same however its pieces were scored.
+func MergeSignals(lists ...[]string) []string {
+	var out, other []string
+	for _, s := range Signals {
+		for _, l := range lists {
+			if contains(l, s) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	for _, l := range lists {
+		for _, s := range l {
+			if !contains(Signals, s) && !contains(other, s) {
+				other = append(other, s)
+			}
+		}
+	}
+	slices.Sort(other)
+	return append(out, other...)
+}
