@@ -213,25 +213,43 @@ func (m *Model) Close() error {
 // probabilities per text. Each text should fit the model's window; use a
 // Suite to score arbitrary text. The run is terminated when ctx ends.
 func (m *Model) Infer(ctx context.Context, texts []string) ([][]float32, error) {
-	if len(texts) == 0 {
-		return nil, nil
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	return m.inferRows(ctx, m.featurize(texts))
+}
+
+// featurize turns texts into hashed n-gram rows (the first half of Infer).
+func (m *Model) featurize(texts []string) [][]int64 {
 	s := m.scratch.Get().(*hashgram.Scratch)
+	defer m.scratch.Put(s)
 	rows := make([][]int64, len(texts))
-	width := 1
 	var flat []int64
 	for i, t := range texts {
 		start := len(flat)
 		flat = m.feat.Append(flat, t, s)
 		rows[i] = flat[start:len(flat):len(flat)]
-		width = max(width, len(rows[i]))
 	}
-	m.scratch.Put(s)
+	return rows
+}
 
-	b := len(texts)
+// inferRows scores featurised rows in one run (the second half of Infer),
+// padded to the longest row. A row's scores do not depend on the other
+// rows or on the padding: the masked sum is one GEMM per row whose extra
+// terms are exact zeros, the count is exact, and the dense layers run the
+// same kernel per row (TestBatchedBitExact checks it on the shipped model).
+func (m *Model) inferRows(ctx context.Context, rows [][]int64) ([][]float32, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("model %s: %w", m.man.Name, err)
+	}
+	width := 1
+	for _, r := range rows {
+		width = max(width, len(r))
+	}
+	b := len(rows)
 	ids := make([]int64, b*width)
 	mask := make([]float32, b*width)
 	for i, r := range rows {
@@ -251,7 +269,6 @@ func (m *Model) Infer(ctx context.Context, texts []string) ([][]float32, error) 
 		return nil, fmt.Errorf("model %s: mask tensor: %w", m.man.Name, err)
 	}
 	defer maskT.Destroy()
-
 	runOpts, err := ort.NewRunOptions()
 	if err != nil {
 		return nil, fmt.Errorf("model %s: run options: %w", m.man.Name, err)
@@ -274,13 +291,19 @@ func (m *Model) Infer(ctx context.Context, texts []string) ([][]float32, error) 
 	if !ok {
 		return nil, fmt.Errorf("%w: model %s: output is %T, want float32 tensor", ErrModel, m.man.Name, outputs[0])
 	}
-	if sh := out.GetShape(); len(sh) != 2 || sh[0] != int64(b) || sh[1] != int64(len(m.man.Labels)) {
-		return nil, fmt.Errorf("%w: model %s: output shape %v, want [%d %d]", ErrModel, m.man.Name, sh, b, len(m.man.Labels))
+	c := len(m.man.Labels)
+	if sh := out.GetShape(); len(sh) != 2 || sh[0] != int64(b) || sh[1] != int64(c) {
+		return nil, fmt.Errorf("%w: model %s: output shape %v, want [%d %d]", ErrModel, m.man.Name, sh, b, c)
 	}
 	data := out.GetData()
 	res := make([][]float32, b)
-	c := len(m.man.Labels)
 	for i := range res {
+		if len(rows[i]) == 0 {
+			// No n-gram at all (empty or white space only): there is no
+			// evidence, so every score is 0 rather than the model's bias.
+			res[i] = make([]float32, c)
+			continue
+		}
 		res[i] = append([]float32(nil), data[i*c:(i+1)*c]...)
 	}
 	return res, nil

@@ -26,6 +26,7 @@ import (
 	"github.com/wardenhq/warden/internal/redact"
 	"github.com/wardenhq/warden/internal/telemetry"
 	"github.com/wardenhq/warden/internal/types"
+	"github.com/wardenhq/warden/models"
 	"github.com/wardenhq/warden/models/ner"
 	"github.com/wardenhq/warden/policy"
 	"github.com/wardenhq/warden/review/web"
@@ -47,7 +48,7 @@ func modelsFS(cfg config.Config) (fs.FS, string) {
 	if cfg.ModelsDir != "" {
 		return os.DirFS(cfg.ModelsDir), cfg.ModelsDir
 	}
-	return embeddedModels(), "embedded"
+	return models.FS, "embedded"
 }
 
 // guard is the inline path, wired.

