@@ -211,6 +211,9 @@ type Input struct {
 	// Stream holds stream context (bytes delivered so far) for the
 	// streaming filter; nil for whole texts.
 	Stream *StreamInput
+	// Tiers names, per category routed to a second-tier model, the tier
+	// (1 or 2) whose score is in Scores.
+	Tiers map[string]int
 }
 
 // StreamInput is the stream context of a decision.
@@ -273,6 +276,13 @@ func (in Input) value() ast.Value {
 		if v, err := ast.InterfaceToValue(in.Metadata); err == nil {
 			obj.Insert(ast.StringTerm("metadata"), ast.NewTerm(v))
 		}
+	}
+	if len(in.Tiers) > 0 {
+		tiers := ast.NewObject()
+		for k, v := range in.Tiers {
+			tiers.Insert(ast.StringTerm(k), ast.IntNumberTerm(v))
+		}
+		obj.Insert(ast.StringTerm("tiers"), ast.NewTerm(tiers))
 	}
 	if in.Stream != nil {
 		obj.Insert(ast.StringTerm("stream"), ast.ObjectTerm(

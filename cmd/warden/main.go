@@ -4,7 +4,9 @@
 //	warden review        run the review service alone (ingest into the store)
 //	warden export labels write reviewed incidents as JSONL training data
 //	warden users         manage the reviewer UI's accounts
+//	warden eval          measure the pipeline on a labelled JSONL file
 //	warden policy test   run a policy bundle's tests
+//	warden probe         container health check (GET /readyz)
 //	warden version       print the version
 //
 // All wiring of concrete types lives in this package.
@@ -53,6 +55,10 @@ commands:
   users          reviewer UI accounts: warden users add --username U --role viewer|reviewer|admin
                  (password: first line of stdin) | passwd | role | disable | enable | list
   policy test    run a policy bundle's _test.rego tests: warden policy test [dir]
+  eval           measure the whole pipeline on labelled JSONL rows:
+                 warden eval [-json out.json] [-report out.html] [-concurrency N] rows.jsonl
+  probe          health check for containers: warden probe [URL] exits 0 when URL
+                 (default http://127.0.0.1:8080/readyz) answers 2xx within 2s
   version        print the version
 `
 
@@ -72,6 +78,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usersCmd(ctx, args[1:], stdout, stderr)
 	case "policy":
 		return policyCmd(ctx, args[1:], stdout)
+	case "eval":
+		return evalCmd(ctx, args[1:], stdout, stderr)
+	case "probe":
+		return probe(ctx, args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "warden", version)
 		return nil

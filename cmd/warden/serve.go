@@ -54,6 +54,7 @@ func modelsFS(cfg config.Config) (fs.FS, string) {
 // guard is the inline path, wired.
 type guard struct {
 	suite  *classifiers.Suite
+	router *classifiers.Router // nil without a second tier
 	det    *detect.Detector
 	vault  *redact.TokenVault
 	policy *policy.Engine
@@ -81,6 +82,11 @@ func newGuard(ctx context.Context, cfg config.Config, log *slog.Logger, rec chec
 		suite = classifiers.NewSuite(append(suite.Models(), extra...)...)
 	}
 	log.Info("models loaded", "from", where, "versions", suite.Versions(), "onnxruntime", classifiers.RuntimeVersion())
+	cls, router, err := tiers(cfg, suite)
+	if err != nil {
+		suite.Close()
+		return nil, err
+	}
 	dopts := detect.Options{}
 	if cfg.NER {
 		dopts.NERModelFS, dopts.NERDir = ner.FS, "."
@@ -108,7 +114,7 @@ func newGuard(ctx context.Context, cfg config.Config, log *slog.Logger, rec chec
 		det.Close()
 		return nil, fmt.Errorf("loading policy: %w", err)
 	}
-	svc := check.New(suite, det, pol, rec, check.Options{
+	svc := check.New(cls, det, pol, rec, check.Options{
 		Timeout: cfg.CheckTimeout,
 		FailOpen: map[types.Stage]bool{
 			types.StagePrompt:   cfg.FailModePrompt == config.FailOpen,
@@ -118,10 +124,60 @@ func newGuard(ctx context.Context, cfg config.Config, log *slog.Logger, rec chec
 		Restorer: vault,
 		Logger:   log,
 	})
-	return &guard{suite: suite, det: det, vault: vault, policy: pol, check: svc}, nil
+	return &guard{suite: suite, router: router, det: det, vault: vault, policy: pol, check: svc}, nil
 }
 
-func (g *guard) Close() error { return errors.Join(g.suite.Close(), g.det.Close()) }
+// tiers turns on batching (WARDEN_BATCH) and, with WARDEN_TIER2_MODEL,
+// moves that model out of the suite into a second tier that re-scores
+// only uncertain texts. It returns what the check should score with.
+func tiers(cfg config.Config, suite *classifiers.Suite) (check.Classifier, *classifiers.Router, error) {
+	var t2 classifiers.Scorer
+	if cfg.Tier2Model != "" {
+		m, err := suite.Detach(cfg.Tier2Model)
+		if err != nil {
+			return nil, nil, fmt.Errorf("WARDEN_TIER2_MODEL: %w", err)
+		}
+		t2 = m
+	}
+	if cfg.Batch {
+		bo := classifiers.BatchOptions{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, QueueRows: cfg.BatchQueue, Workers: cfg.BatchWorkers}
+		if cfg.BatchWait == 0 {
+			bo.MaxWait = -1 // 0 means "never wait" here, not the default
+		}
+		if err := suite.EnableBatching(bo); err != nil {
+			if t2 != nil {
+				t2.Close()
+			}
+			return nil, nil, fmt.Errorf("WARDEN_BATCH: %w", err)
+		}
+	}
+	if t2 == nil {
+		return suite, nil, nil
+	}
+	var bands map[string]classifiers.Band
+	if cfg.Tier2Bands != "" {
+		b, err := classifiers.ParseBands(cfg.Tier2Bands)
+		if err != nil {
+			t2.Close()
+			return nil, nil, fmt.Errorf("WARDEN_TIER2_BANDS: %w", err)
+		}
+		bands = b
+	}
+	r, err := classifiers.NewRouter(suite, t2, classifiers.TierOptions{Bands: bands, Budget: cfg.Tier2Budget})
+	if err != nil {
+		t2.Close()
+		return nil, nil, fmt.Errorf("second tier: %w", err)
+	}
+	return r, r, nil
+}
+
+func (g *guard) Close() error {
+	if g.router != nil {
+		// The router closes both tiers (the suite is its first tier).
+		return errors.Join(g.router.Close(), g.det.Close())
+	}
+	return errors.Join(g.suite.Close(), g.det.Close())
+}
 
 // redactKey is WARDEN_REDACT_KEY, or a random key kept in
 // DataDir/redact.key (created on first start, mode 0600) so that

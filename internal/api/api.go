@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"regexp"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -55,6 +57,9 @@ const (
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeInternal         = "internal_error"
+	// CodeOverloaded (503, with Retry-After) says the classifiers' queues
+	// are full: retry later; nothing was decided.
+	CodeOverloaded = "overloaded"
 )
 
 // HeaderDecisionID carries the decision id on every check reply.
@@ -365,10 +370,27 @@ func (s *Server) check(c *gin.Context) {
 			Error(c, http.StatusBadRequest, CodeInvalidRequest, err.Error())
 			return
 		}
+		if overloaded(c, err) {
+			return
+		}
 		s.opts.Logger.Error("check failed", "err", err)
 		Error(c, http.StatusInternalServerError, CodeInternal, "check failed")
 		return
 	}
 	c.Header(HeaderDecisionID, res.ID)
 	c.JSON(http.StatusOK, res)
+}
+
+// overloaded answers 503 with Retry-After when err says to retry later
+// (classifiers.OverloadError: a model's queue is full). It reports whether
+// it answered.
+func overloaded(c *gin.Context, err error) bool {
+	var ra interface{ RetryAfter() time.Duration }
+	if !errors.As(err, &ra) {
+		return false
+	}
+	secs := int(math.Ceil(ra.RetryAfter().Seconds()))
+	c.Header("Retry-After", strconv.Itoa(max(secs, 1)))
+	Error(c, http.StatusServiceUnavailable, CodeOverloaded, "the classifiers are at capacity; retry after the Retry-After delay")
+	return true
 }

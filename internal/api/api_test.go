@@ -2,14 +2,19 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/wardenhq/warden/classifiers"
 	"github.com/wardenhq/warden/internal/check"
 	"github.com/wardenhq/warden/internal/testenv"
 )
@@ -199,4 +204,39 @@ func FuzzCheckHandler(f *testing.F) {
 		}
 		errCode(t, w)
 	})
+}
+
+type checkerFunc func(context.Context, check.Request) (check.Result, error)
+
+func (f checkerFunc) Check(ctx context.Context, r check.Request) (check.Result, error) {
+	return f(ctx, r)
+}
+
+// TestOverloaded: a check refused because the classifiers' queues are full
+// is answered 503 with Retry-After (whole seconds, at least 1) and the
+// stable code "overloaded", never a decision; other errors stay 500.
+func TestOverloaded(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		err        error
+		status     int
+		code       string
+		retryAfter string
+	}{
+		{"queue full", &classifiers.OverloadError{Model: "injection", Queued: 1024, Limit: 1024, Wait: time.Second}, 503, CodeOverloaded, "1"},
+		{"wrapped, rounded up", fmt.Errorf("classify: %w", &classifiers.OverloadError{Wait: 2500 * time.Millisecond}), 503, CodeOverloaded, "3"},
+		{"no hint", &classifiers.OverloadError{}, 503, CodeOverloaded, "1"},
+		{"other failure", errors.New("boom"), 500, CodeInternal, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(Options{
+				Checker: checkerFunc(func(context.Context, check.Request) (check.Result, error) { return check.Result{}, tc.err }),
+				Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+			})
+			w := do(s, "POST", "/v1/check", []byte(`{"stage":"prompt","text":"hello"}`))
+			if w.Code != tc.status || errCode(t, w) != tc.code || w.Header().Get("Retry-After") != tc.retryAfter {
+				t.Fatalf("got %d %q Retry-After %q", w.Code, w.Body, w.Header().Get("Retry-After"))
+			}
+		})
+	}
 }

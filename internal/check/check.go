@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/wardenhq/warden/classifiers"
 	"github.com/wardenhq/warden/classifiers/textnorm"
 	"github.com/wardenhq/warden/internal/redact"
 	"github.com/wardenhq/warden/internal/types"
@@ -177,6 +178,9 @@ type Result struct {
 	PolicyRevision string            `json:"policy_revision"`
 	ModelVersions  map[string]string `json:"model_versions"`
 	IncidentID     string            `json:"incident_id,omitempty"`
+	// Tiers records, per category routed to a second-tier model, which
+	// tier's score the decision used (and why tier 2 was skipped).
+	Tiers map[string]classifiers.Route `json:"tiers,omitempty"`
 	// FailMode is "closed" or "open" when the check could not complete and
 	// the stage's fail mode decided instead of the policy.
 	FailMode string `json:"fail_mode,omitempty"`
@@ -247,6 +251,12 @@ func (s *Service) Check(ctx context.Context, req Request) (Result, error) {
 
 	dec, cause, err := s.decide(ctx, req, text, norm, &res)
 	if err != nil {
+		var ra interface{ RetryAfter() time.Duration }
+		if errors.As(err, &ra) {
+			// Overload is "try again later" (the API answers 503 with
+			// Retry-After), not a failed check: no fail mode applies.
+			return Result{}, err
+		}
 		dec = s.failDecision(ctx, req.Stage, cause, err, &res)
 	}
 	dec.ID = id
@@ -304,6 +314,7 @@ func (s *Service) decide(ctx context.Context, req Request, text string, norm tex
 	}
 
 	cctx, cspan := s.tracer.Start(ctx, "warden.classify")
+	cctx, routes := classifiers.RecordRoutes(cctx)
 	t0 := time.Now()
 	scores, sigs, err := classify(cctx, s.cls, req.Stage, []string{norm.Text})
 	s.classify.Record(ctx, time.Since(t0).Seconds(), metric.WithAttributes(attribute.String("stage", req.Stage.String())))
@@ -316,6 +327,9 @@ func (s *Service) decide(ctx context.Context, req Request, text string, norm tex
 	cspan.End()
 	res.Scores = scores[0]
 	res.Signals = textnorm.MergeSignals(norm.Signals, sigs[0])
+	if r := routes.Routes(); len(r) > 0 {
+		res.Tiers = r
+	}
 
 	pctx, pspan := s.tracer.Start(ctx, "warden.policy")
 	defer pspan.End()
@@ -323,6 +337,7 @@ func (s *Service) decide(ctx context.Context, req Request, text string, norm tex
 		Stage: req.Stage, Tenant: req.Tenant, Source: req.Source,
 		Scores: res.Scores, Findings: res.Findings, Signals: res.Signals,
 		TextLength: len(text), Metadata: req.Metadata, Stream: req.Stream,
+		Tiers: routes.Tiers(),
 	})
 	res.PolicyRevision = dec.PolicyRevision
 	if err != nil {

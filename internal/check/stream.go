@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/wardenhq/warden/classifiers"
 	"github.com/wardenhq/warden/classifiers/textnorm"
 	"github.com/wardenhq/warden/internal/redact"
 	"github.com/wardenhq/warden/internal/types"
@@ -152,6 +153,9 @@ type Stream struct {
 	cause   string
 	done    bool
 	words   []string
+	// routes gathers, over every scored window, which tier's score was
+	// kept per category (a Router with a second tier reports here).
+	routes *classifiers.RouteLog
 }
 
 // NewStream starts the incremental check of a response text. req carries
@@ -169,7 +173,7 @@ func (s *Service) NewStream(req Request, plan Plan) (*Stream, error) {
 	if req.Source == "" {
 		req.Source = incident.SourceStream
 	}
-	st := &Stream{s: s, req: req, plan: plan, next: plan.StepRunes, scored: -1, scores: types.Scores{}}
+	st := &Stream{s: s, req: req, plan: plan, next: plan.StepRunes, scored: -1, scores: types.Scores{}, routes: classifiers.NewRouteLog()}
 	st.nfkc = norm.NFKC.Writer(normSink{st})
 	return st, nil
 }
@@ -273,7 +277,7 @@ func (st *Stream) scoreWords(ctx context.Context) {
 	defer cancel()
 	for _, w := range ws {
 		t0 := time.Now()
-		sc, sigs, err := classify(ctx, st.s.cls, types.StageResponse, []string{w})
+		sc, sigs, err := classify(st.routes.Attach(ctx), st.s.cls, types.StageResponse, []string{w})
 		st.s.classify.Record(ctx, time.Since(t0).Seconds(), metric.WithAttributes(attribute.String("stage", "response")))
 		if err != nil {
 			st.err, st.cause = err, causeOf(ctx, "classifier_error")
@@ -346,7 +350,7 @@ type Evidence struct {
 // Decide asks the policy about the text so far. It never fails: a
 // classifier or policy error yields the response stage's fail mode.
 func (st *Stream) Decide(ctx context.Context, ev Evidence) Result {
-	res := Result{ID: newID(), Scores: cloneScores(st.scores), Findings: ev.Findings, Signals: st.Signals(), ModelVersions: st.s.cls.Versions()}
+	res := Result{ID: newID(), Scores: cloneScores(st.scores), Findings: ev.Findings, Signals: st.Signals(), ModelVersions: st.s.cls.Versions(), Tiers: st.routes.Routes()}
 	if res.Findings == nil {
 		res.Findings = []types.Finding{}
 	}
@@ -359,6 +363,7 @@ func (st *Stream) Decide(ctx context.Context, ev Evidence) Result {
 			Stage: types.StageResponse, Tenant: st.req.Tenant, Source: st.req.Source,
 			Scores: res.Scores, Findings: res.Findings, Signals: res.Signals,
 			TextLength: ev.TextLength, Metadata: st.req.Metadata,
+			Tiers: st.routes.Tiers(),
 		}
 		if ev.Streamed {
 			in.Stream = &policy.StreamInput{Delivered: ev.Delivered, Final: ev.Final}

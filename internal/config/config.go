@@ -85,6 +85,25 @@ type Config struct {
 	// NER enables the PERSON/LOCATION model among the detectors
 	// (WARDEN_NER=on|off).
 	NER bool
+	// Batch coalesces concurrent checks' texts into batched ONNX runs
+	// (WARDEN_BATCH=on|off). BatchMax rows per run (WARDEN_BATCH_MAX),
+	// BatchWait the longest a row waits for company (WARDEN_BATCH_WAIT),
+	// BatchQueue the rows that may wait before requests are refused with
+	// 503 overloaded (WARDEN_BATCH_QUEUE), BatchWorkers the runs of one
+	// model in flight (WARDEN_BATCH_WORKERS, 0: half the cores).
+	Batch        bool
+	BatchMax     int
+	BatchWait    time.Duration
+	BatchQueue   int
+	BatchWorkers int
+	// Tier2Model names a loaded model that re-scores only texts whose
+	// first-tier score falls in an uncertain band (WARDEN_TIER2_MODEL;
+	// empty: one tier). Tier2Bands is "category=lo:hi,..."
+	// (WARDEN_TIER2_BANDS; empty: bands around the manifest thresholds);
+	// Tier2Budget bounds tier 2 per check (WARDEN_TIER2_BUDGET).
+	Tier2Model  string
+	Tier2Bands  string
+	Tier2Budget time.Duration
 }
 
 // Default returns the documented defaults.
@@ -103,6 +122,11 @@ func Default() Config {
 		ShutdownTimeout:      10 * time.Second,
 		VaultTTL:             time.Hour,
 		NER:                  true,
+		Batch:                true,
+		BatchMax:             32,
+		BatchWait:            200 * time.Microsecond,
+		BatchQueue:           1024,
+		Tier2Budget:          25 * time.Millisecond,
 	}
 }
 
@@ -183,16 +207,32 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	dur("WARDEN_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	str("WARDEN_REDACT_KEY", &c.RedactKey)
 	dur("WARDEN_VAULT_TTL", &c.VaultTTL)
-	if v, ok := lookup("WARDEN_NER"); ok {
-		switch strings.ToLower(v) {
-		case "on", "true", "1":
-			c.NER = true
-		case "off", "false", "0":
-			c.NER = false
-		default:
-			errs = append(errs, fmt.Errorf("WARDEN_NER %q: want on or off", v))
+	onOff := func(name string, dst *bool) {
+		if v, ok := lookup(name); ok {
+			switch strings.ToLower(v) {
+			case "on", "true", "1":
+				*dst = true
+			case "off", "false", "0":
+				*dst = false
+			default:
+				errs = append(errs, fmt.Errorf("%s %q: want on or off", name, v))
+			}
 		}
 	}
+	small := func(name string, dst *int) {
+		n := int64(*dst)
+		integer(name, &n)
+		*dst = int(n)
+	}
+	onOff("WARDEN_NER", &c.NER)
+	onOff("WARDEN_BATCH", &c.Batch)
+	small("WARDEN_BATCH_MAX", &c.BatchMax)
+	dur("WARDEN_BATCH_WAIT", &c.BatchWait)
+	small("WARDEN_BATCH_QUEUE", &c.BatchQueue)
+	small("WARDEN_BATCH_WORKERS", &c.BatchWorkers)
+	str("WARDEN_TIER2_MODEL", &c.Tier2Model)
+	str("WARDEN_TIER2_BANDS", &c.Tier2Bands)
+	dur("WARDEN_TIER2_BUDGET", &c.Tier2Budget)
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}
@@ -235,6 +275,24 @@ func (c Config) Validate() error {
 	}
 	if c.RedactKey != "" && len(c.RedactKey) < 16 {
 		errs = append(errs, fmt.Errorf("WARDEN_REDACT_KEY has %d bytes, want at least 16", len(c.RedactKey)))
+	}
+	if c.BatchMax < 1 || c.BatchMax > 4096 {
+		errs = append(errs, fmt.Errorf("WARDEN_BATCH_MAX %d outside 1..4096", c.BatchMax))
+	}
+	if c.BatchWait < 0 || c.BatchWait > time.Second {
+		errs = append(errs, fmt.Errorf("WARDEN_BATCH_WAIT %v outside 0..1s", c.BatchWait))
+	}
+	if c.BatchQueue < 1 {
+		errs = append(errs, fmt.Errorf("WARDEN_BATCH_QUEUE %d must be positive", c.BatchQueue))
+	}
+	if c.BatchWorkers < 0 || c.BatchWorkers > 64 {
+		errs = append(errs, fmt.Errorf("WARDEN_BATCH_WORKERS %d outside 0..64", c.BatchWorkers))
+	}
+	if c.Tier2Budget <= 0 {
+		errs = append(errs, fmt.Errorf("WARDEN_TIER2_BUDGET %v must be positive", c.Tier2Budget))
+	}
+	if c.Tier2Bands != "" && c.Tier2Model == "" {
+		errs = append(errs, errors.New("WARDEN_TIER2_BANDS is set but WARDEN_TIER2_MODEL is not"))
 	}
 	if c.VaultTTL <= 0 {
 		errs = append(errs, fmt.Errorf("WARDEN_VAULT_TTL %v must be positive", c.VaultTTL))

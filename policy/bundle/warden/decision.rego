@@ -10,11 +10,13 @@
 #   for everything it does not name.
 #
 #   Prompt stage, by default:
-#   - prompt_injection / jailbreak at or above "block" (0.90) are blocked:
-#     at that point the shipped model's precision is high on data it never
-#     trained on (see models/injection/manifest.json, cross-source metrics);
-#   - scores between "escalate" (0.50) and "block" pass but raise an incident
-#     for human review: the model is unsure, and a person should decide;
+#   - prompt_injection at or above "block" (0.45) and jailbreak at or above
+#     0.105 are blocked; the scores are calibrated probabilities and these
+#     are the shipped model's own thresholds, chosen on its dev split for a
+#     benign false-positive rate of about 0.5% (models/injection/manifest.json
+#     lists precision, recall and benign FPR per source at each threshold);
+#   - scores between "escalate" (0.16 / 0.018) and "block" pass but raise an
+#     incident for human review: the model is unsure, and a person decides;
 #   - secrets are masked (credentials must never reach a model provider);
 #     PII passes unless the tenant opts in (see tenant "strict");
 #   - Unicode tag characters (a way to smuggle hidden instructions) escalate.

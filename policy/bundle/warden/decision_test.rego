@@ -7,7 +7,7 @@ import data.warden
 base := {"stage": "prompt", "tenant": "default", "source": "hook", "scores": {}, "findings": [], "signals": [], "text_length": 10}
 
 test_benign_allowed if {
-	d := warden.decision with input as object.union(base, {"scores": {"prompt_injection": 0.02, "jailbreak": 0.01}})
+	d := warden.decision with input as object.union(base, {"scores": {"prompt_injection": 0.02, "jailbreak": 0.005}})
 	d.action == "allow"
 	d.reasons == []
 }
@@ -19,18 +19,18 @@ test_confident_injection_blocked if {
 }
 
 test_block_threshold_is_inclusive if {
-	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.9}})
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.105}})
 	d.action == "block"
 }
 
 test_uncertain_band_escalates if {
-	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.6}})
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.05}})
 	d.action == "escalate"
 	d.rules == ["jailbreak.escalate"]
 }
 
 test_below_escalate_allowed if {
-	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.49}})
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.0179}})
 	d.action == "allow"
 }
 
@@ -59,7 +59,7 @@ test_pii_masked_in_response if {
 }
 
 test_strict_tenant_overrides_thresholds_only if {
-	inp := object.union(base, {"tenant": "strict", "scores": {"prompt_injection": 0.75}})
+	inp := object.union(base, {"tenant": "strict", "scores": {"prompt_injection": 0.35}})
 	d := warden.decision with input as inp
 	d.action == "block"
 
