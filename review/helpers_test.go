@@ -42,8 +42,8 @@ func TestMain(m *testing.M) {
 }
 
 // scorer stands in for the ONNX classifiers (not what these tests are
-// about): texts with ESCALATE score 0.7 for prompt_injection (the default
-// policy escalates), BLOCK 0.95 (blocks), others 0.01.
+// about): texts with ESCALATE score 0.3 for prompt_injection (the default
+// policy escalates: 0.16 <= s < 0.45), BLOCK 0.95 (blocks), others 0.01.
 type scorer struct{}
 
 func (scorer) Score(_ context.Context, _ types.Stage, texts []string) ([]types.Scores, error) {
@@ -54,9 +54,9 @@ func (scorer) Score(_ context.Context, _ types.Stage, texts []string) ([]types.S
 		case strings.Contains(t, "BLOCK"):
 			s = 0.95
 		case strings.Contains(t, "ESCALATE"):
-			s = 0.7
+			s = 0.3
 		}
-		out[i] = types.Scores{types.PromptInjection: s, types.Jailbreak: 0.02}
+		out[i] = types.Scores{types.PromptInjection: s, types.Jailbreak: 0.001}
 	}
 	return out, nil
 }
