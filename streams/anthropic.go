@@ -85,6 +85,10 @@ func (p *proxy) messages(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	pres, checked, err := p.checkPrompt(ctx, svc, ri, parts)
+	if err != nil && overloaded(c, err) {
+		anthropicError(c, http.StatusServiceUnavailable, CodeOverloaded, "overloaded_error", "the guard is overloaded; retry later")
+		return
+	}
 	if err != nil {
 		anthropicError(c, http.StatusBadRequest, CodeInvalidRequest, "invalid_request_error", err.Error())
 		return

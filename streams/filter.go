@@ -29,13 +29,27 @@ type HoldBacker interface{ MaxMatch() int }
 // window how much of a buffer is safe to release (classifiers/detect's
 // Detector): Releasable returns the length of the prefix of buf that takes
 // part in no finding still to come, given findings = Detect(buf) (offsets
-// relative to buf); LookBehind is how much released text must precede the
-// unreleased text passed to Detect (context words before a value). When the
-// detector implements it, the filter releases up to Releasable instead of
+// relative to buf) — with classifiers/detect, everything before the
+// earliest place where an incomplete match could begin; LookBehind is how
+// much released text must precede the unreleased text passed to Detect
+// (a keyword before its value, context words). When the detector
+// implements it, the filter releases up to Releasable instead of
 // len - MaxMatch; MaxHoldBackBytes still bounds what is held.
 type Releaser interface {
 	Releasable(buf string, findings []types.Finding, final bool) int
 	LookBehind() int
+}
+
+// DetectReleaser is a Releaser that finds and computes the release point
+// in one pass (classifiers/detect's Detector: its name tagger reads only
+// the released context it needs, and its labels narrow the hold-back).
+// The first released bytes of buf are text already released (context):
+// DetectReleasable may leave out findings that lie wholly in them, and
+// must otherwise agree with Detect(ctx, buf) and Releasable of its
+// findings (or release less). The filter uses it when the detector has it.
+type DetectReleaser interface {
+	Releaser
+	DetectReleasable(ctx context.Context, buf string, released int, final bool) ([]types.Finding, int, error)
 }
 
 // TokenRestorer restores vault tokens in text that arrives in pieces
@@ -142,6 +156,7 @@ func (e *Engine) NewFilter(opts FilterOptions) (*Filter, error) {
 			f.hold = hb.MaxMatch() + utf8.UTFMax
 		}
 		f.rel, _ = det.(Releaser)
+		f.drel, _ = det.(DetectReleaser)
 	} else {
 		f.hold = 0
 	}
@@ -156,7 +171,8 @@ func (e *Engine) NewFilter(opts FilterOptions) (*Filter, error) {
 	return f, nil
 }
 
-// HoldBack is the filter's hold-back window in bytes.
+// HoldBack is the filter's fixed hold-back window in bytes: what it holds
+// for a detector without Releaser (with one, Held says what is held).
 func (f *Filter) HoldBack() int { return f.hold }
 
 // Output is what a filter step releases.
@@ -189,6 +205,7 @@ type Filter struct {
 	svc      *check.Service
 	st       *check.Stream
 	rel      Releaser
+	drel     DetectReleaser
 	restore  TokenRestorer
 	tenant   string
 	hold     int
@@ -338,6 +355,9 @@ func (f *Filter) Len() int { return len(f.text) + len(f.partial) }
 // Delivered is the number of bytes released to the client so far.
 func (f *Filter) Delivered() int { return f.delivered }
 
+// Held is the number of bytes of text fed but not released yet.
+func (f *Filter) Held() int { return f.Len() - f.released }
+
 // Done reports whether the filter has concluded.
 func (f *Filter) Done() bool { return f.done }
 
@@ -422,10 +442,20 @@ func (f *Filter) run(ctx context.Context, segmentEnd, releaseAll bool) Output {
 	// Detect over the unreleased text and a window before it.
 	p := f.runeStart(max(0, r-f.hold-f.ctxBytes))
 	buf := string(f.text[p:n])
-	found, derr := f.svc.Detect(ctx, buf)
+	var found []types.Finding
+	var derr error
 	relX := -1
-	if f.rel != nil && derr == nil && !segmentEnd && !releaseAll {
-		relX = p + f.rel.Releasable(buf, found, false)
+	switch {
+	case f.drel != nil && !segmentEnd && !releaseAll:
+		var rel int
+		if found, rel, derr = f.drel.DetectReleasable(ctx, buf, r-p, false); derr == nil {
+			relX = p + rel
+		}
+	default:
+		found, derr = f.svc.Detect(ctx, buf)
+		if f.rel != nil && derr == nil && !segmentEnd && !releaseAll {
+			relX = p + f.rel.Releasable(buf, found, false)
+		}
 	}
 	var current []types.Finding
 	for _, fd := range found {

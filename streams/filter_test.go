@@ -15,6 +15,7 @@ import (
 	"github.com/wardenhq/warden/internal/check"
 	"github.com/wardenhq/warden/internal/testenv"
 	"github.com/wardenhq/warden/internal/types"
+	nermodel "github.com/wardenhq/warden/models/ner"
 	"github.com/wardenhq/warden/review/incident"
 )
 
@@ -494,25 +495,31 @@ func mapsEqual(a, b types.Scores) bool {
 // The real detector (classifiers/detect) slots in: it implements
 // HoldBacker and Releaser, and the same properties hold.
 func TestPropertyRealDetector(t *testing.T) {
-	det, err := detect.New(detect.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Run("rules", func(t *testing.T) {
+		n, random := 30, 20
+		if raceEnabled || testing.Short() {
+			n, random = 10, 4
+		}
+		propertyRealDetector(t, realDetector(t, false), n, random)
+	})
+	t.Run("ner", func(t *testing.T) {
+		n, random := 10, 6
+		if raceEnabled || testing.Short() {
+			n, random = 4, 2
+		}
+		propertyRealDetector(t, realDetector(t, true), n, random)
+	})
+}
+
+func propertyRealDetector(t *testing.T, det *detect.Detector, n, random int) {
 	svc, _ := newTestService(t, nil, det)
 	e := newTestEngine(t, svc, func(c *Config) { c.MaxHoldBackTime = time.Hour })
 	f, _ := e.NewFilter(FilterOptions{})
 	t.Logf("real detector: MaxMatch %d, LookBehind %d, hold-back %d", det.MaxMatch(), det.LookBehind(), f.HoldBack())
 	rng := rand.New(rand.NewPCG(11, 12))
-	n, random := 30, 20
-	if raceEnabled || testing.Short() {
-		n, random = 10, 4
-	}
 	runs := 0
 	missed := map[string]bool{}
 	for ti, text := range corpus(3, n) {
-		// ASCII separators only: the real detector holds a run without
-		// white space whole (see the report on CJK text).
-		text = strings.NewReplacer("。", ". ", "日本語のテキストも含まれます", "Japanese text too").Replace(text)
 		whole, _, err := svc.CheckResponse(context.Background(), check.Request{Tenant: "default"}, e.cfg.Plan(), text)
 		if err != nil {
 			t.Fatal(err)
@@ -578,5 +585,162 @@ func TestRestorer(t *testing.T) {
 	// A decision that does not ask for it restores nothing.
 	if got := runFilter(t, e, []string{text}); got.text != "Write to <TOK_1> today; mail [EMAIL] too." {
 		t.Fatalf("restored without the policy asking: %q", got.text)
+	}
+}
+
+// answerProse is an LLM-like answer: prose, a code span, numbers.
+const answerProse = "Sure! Here is how you sort a list in Python: use the built-in sorted() function, which returns a new " +
+	"list, or call list.sort() to sort in place. For example, sorted([3, 1, 2]) returns [1, 2, 3]. You can pass key=len " +
+	"to sort by length, and reverse=True for descending order. The secret to readable code is small functions; access " +
+	"control and authentication come next. In 2024 revenue grew by 12% while costs stayed flat. "
+
+// answerCJK is a Chinese and Japanese answer without ASCII white space.
+const answerCJK = "当然！下面是在Python中对列表进行排序的方法：使用内置的sorted()函数，它会返回一个新列表；或者调用list.sort()就地排序。" +
+	"例如，sorted([3,1,2])返回[1,2,3]。如有问题，请发邮件至support@example.com。日本語の文章も同じように処理されます。" +
+	"東京都の担当者に連絡してください、電話番号は+81-3-1234-5678です。"
+
+// heldAfterWrites streams text through a filter in pieces and returns the
+// bytes held after each write, and after each write ending in a space.
+func heldAfterWrites(t *testing.T, e *Engine, pieces []string) (held, afterSpace []int, out string, o Output) {
+	t.Helper()
+	ctx := context.Background()
+	f, err := e.NewFilter(FilterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, p := range pieces {
+		o := f.Write(ctx, p)
+		b.WriteString(o.Text)
+		if d, ok := f.Due(); ok && !d.After(time.Now()) {
+			o = f.Tick(ctx, time.Now())
+			b.WriteString(o.Text)
+		}
+		if o.Done {
+			return held, afterSpace, b.String(), o
+		}
+		held = append(held, f.Held())
+		if strings.HasSuffix(p, " ") {
+			afterSpace = append(afterSpace, f.Held())
+		}
+	}
+	o = f.Close(ctx)
+	b.WriteString(o.Text)
+	return held, afterSpace, b.String(), o
+}
+
+// With the real detector, prose is released up to its last word, not a
+// detector window behind: after a piece that ends in a space, at most 32
+// bytes are held (1-byte and 4-byte pieces, as models send them).
+func TestRealDetectorHoldBackProse(t *testing.T) {
+	for _, ner := range []bool{false, true} {
+		t.Run(map[bool]string{false: "rules", true: "ner"}[ner], func(t *testing.T) { holdBackProse(t, realDetector(t, ner)) })
+	}
+}
+
+// realDetector is classifiers/detect's detector, with the name tagger
+// when ner is set (as the server runs it by default).
+func realDetector(t *testing.T, withNER bool) *detect.Detector {
+	t.Helper()
+	var opts detect.Options
+	if withNER {
+		testenv.ORT(t)
+		opts.NERModelFS, opts.NERDir = nermodel.FS, "."
+	}
+	det, err := detect.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = det.Close() })
+	return det
+}
+
+func holdBackProse(t *testing.T, det *detect.Detector) {
+	svc, _ := newTestService(t, nil, det)
+	e := newTestEngine(t, svc, func(c *Config) { c.MaxHoldBackTime = time.Hour })
+	text := strings.Repeat(answerProse, 4)
+	whole, _, _ := svc.CheckResponse(context.Background(), check.Request{Tenant: "default"}, e.cfg.Plan(), text)
+	for _, size := range []int{1, 4} {
+		held, sp, out, o := heldAfterWrites(t, e, pieces(text, size))
+		if o.Blocked || out != whole.Text {
+			t.Fatalf("%d-byte pieces: blocked %v, streamed text differs from the whole-text check", size, o.Blocked)
+		}
+		slices.Sort(sp)
+		slices.Sort(held)
+		t.Logf("%d-byte pieces: held p50 %d max %d; after a space p50 %d max %d (was MaxMatch %d)", size, held[len(held)/2], held[len(held)-1], sp[len(sp)/2], sp[len(sp)-1], det.MaxMatch())
+		if sp[len(sp)-1] > 32 {
+			t.Fatalf("%d-byte pieces: %d bytes held after a space", size, sp[len(sp)-1])
+		}
+	}
+}
+
+// A long CJK answer (no ASCII white space, over the 4 KiB hold-back bound)
+// in 1-byte pieces, with the default fail mode (closed): released as it
+// comes, never an overflow, and the same text as the whole-text check.
+func TestRealDetectorCJK(t *testing.T) {
+	for _, ner := range []bool{false, true} {
+		t.Run(map[bool]string{false: "rules", true: "ner"}[ner], func(t *testing.T) { realDetectorCJK(t, realDetector(t, ner)) })
+	}
+}
+
+func realDetectorCJK(t *testing.T, det *detect.Detector) {
+	svc, _ := newTestService(t, nil, det)
+	e := newTestEngine(t, svc, func(c *Config) { c.MaxHoldBackTime = time.Hour })
+	text := strings.Repeat(answerCJK, 30)
+	if len(text) < 2*e.cfg.MaxHoldBackBytes || strings.ContainsAny(text, " \t\n") {
+		t.Fatalf("want a long text without ASCII white space, got %d bytes", len(text))
+	}
+	whole, _, _ := svc.CheckResponse(context.Background(), check.Request{Tenant: "default"}, e.cfg.Plan(), text)
+	if whole.Action == types.ActionBlock {
+		t.Fatalf("the whole text blocks: %v", whole.Reasons)
+	}
+	held, _, out, o := heldAfterWrites(t, e, strings.Split(text, ""))
+	if o.Blocked {
+		t.Fatalf("blocked: %v (fail mode %q)", o.Result.Reasons, o.Result.FailMode)
+	}
+	if out != whole.Text {
+		t.Fatalf("streamed text differs from the whole-text check:\nstreamed %q\nwhole    %q", out, whole.Text)
+	}
+	slices.Sort(held)
+	t.Logf("%d bytes in 1-byte pieces: held p50 %d max %d", len(text), held[len(held)/2], held[len(held)-1])
+	// Rules: at most an e-mail local part (64 bytes of letters); with
+	// names, a clause (one token to the tagger).
+	if held[len(held)-1] > 192 {
+		t.Fatalf("held up to %d bytes", held[len(held)-1])
+	}
+}
+
+// The first words of an answer go out with the next chunk, not after a
+// detector window: at a model's pace (4-byte pieces) the first release
+// comes with the second piece ("Sure" may still begin an e-mail address),
+// with the name tagger by the third ("He" may grow into a name, whose two
+// left neighbours the tagger labels). The time to first token through the
+// proxies follows (BenchmarkTTFTPaced).
+func TestRealDetectorFirstRelease(t *testing.T) {
+	for _, c := range []struct {
+		ner  bool
+		want int
+	}{{false, 8}, {true, 12}} {
+		det := realDetector(t, c.ner)
+		svc, _ := newTestService(t, nil, det)
+		e := newTestEngine(t, svc, func(cfg *Config) { cfg.MaxHoldBackTime = time.Hour })
+		ctx := context.Background()
+		f, _ := e.NewFilter(FilterOptions{})
+		got := -1
+		for _, p := range pieces(answerProse, 4) {
+			o := f.Write(ctx, p)
+			if d, ok := f.Due(); ok && !d.After(time.Now()) {
+				o.Text += f.Tick(ctx, time.Now()).Text
+			}
+			if o.Text != "" {
+				got = f.Len()
+				t.Logf("ner %v: first release %q after %d bytes", c.ner, o.Text, got)
+				break
+			}
+		}
+		f.Abort(ctx)
+		if got < 0 || got > c.want {
+			t.Fatalf("ner %v: first release after %d bytes, want <= %d", c.ner, got, c.want)
+		}
 	}
 }

@@ -89,6 +89,10 @@ func (p *proxy) chatCompletions(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	pres, checked, err := p.checkPrompt(ctx, svc, ri, parts)
+	if err != nil && overloaded(c, err) {
+		openaiError(c, http.StatusServiceUnavailable, CodeOverloaded, "server_error", "the guard is overloaded; retry later")
+		return
+	}
 	if err != nil {
 		openaiError(c, http.StatusBadRequest, CodeInvalidRequest, "invalid_request_error", err.Error())
 		return

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,7 +46,22 @@ const (
 	CodeInvalidTenant         = "invalid_tenant"
 	CodeContentFilter         = "content_filter"
 	CodeInternal              = "internal_error"
+	// CodeOverloaded: the classifiers' queue is full; retry after the
+	// Retry-After header's seconds (HTTP 503).
+	CodeOverloaded = "overloaded"
 )
+
+// overloaded reports whether err is the classifiers' "queue full" refusal
+// and, if so, sets Retry-After (whole seconds, at least 1).
+func overloaded(c interface{ Header(string, string) }, err error) bool {
+	var ra interface{ RetryAfter() time.Duration }
+	if !errors.As(err, &ra) {
+		return false
+	}
+	secs := int(math.Ceil(ra.RetryAfter().Seconds()))
+	c.Header("Retry-After", strconv.Itoa(max(secs, 1)))
+	return true
+}
 
 // Headers.
 const (

@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenhq/warden/classifiers"
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/check"
+	"github.com/wardenhq/warden/internal/types"
 	"github.com/wardenhq/warden/streams/sse"
 )
 
@@ -1144,4 +1146,47 @@ func TestGenericClientGoesAway(t *testing.T) {
 	cancel()
 	resp.Body.Close()
 	pw.CloseWithError(io.ErrClosedPipe)
+}
+
+// overloadedScorer refuses every text the way a full batching queue does.
+type overloadedScorer struct{}
+
+func (overloadedScorer) Score(context.Context, types.Stage, []string) ([]types.Scores, error) {
+	return nil, &classifiers.OverloadError{Model: "injection", Queued: 1024, Limit: 1024, Wait: 1500 * time.Millisecond}
+}
+
+func (overloadedScorer) Versions() map[string]string { return map[string]string{"injection": "1"} }
+
+// A full classifier queue at the prompt check is "retry later" (503 with
+// Retry-After) on both proxies, not a block and not a pass: nothing is
+// sent upstream.
+func TestProxiesOverloaded(t *testing.T) {
+	up := newUpstream(t, openaiScript([]string{"never"}, "", 0))
+	rec := &memRecorder{}
+	svc := check.New(overloadedScorer{}, newReDetector(), testPolicy(t, nil), rec, check.Options{FailOpen: map[types.Stage]bool{}})
+	w := newWarden(t, svc, rec, func(c *Config) {
+		c.UpstreamURL = up.srv.URL + "/v1"
+		c.AnthropicUpstreamURL = up.srv.URL
+	})
+	msgs := []any{map[string]any{"role": "user", "content": "hi"}}
+	for _, tc := range []struct{ path, typ string }{
+		{"/v1/chat/completions", "server_error"},
+		{"/v1/messages", "overloaded_error"},
+	} {
+		resp := post(t, w.srv.URL+tc.path, map[string]any{"model": "m", "max_tokens": 10, "messages": msgs}, nil)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "2" ||
+			!strings.Contains(string(b), `"`+CodeOverloaded+`"`) || !strings.Contains(string(b), tc.typ) {
+			t.Fatalf("%s: %d Retry-After %q %s", tc.path, resp.StatusCode, resp.Header.Get("Retry-After"), b)
+		}
+	}
+	up.mu.Lock()
+	n := len(up.bodies)
+	up.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d requests reached the upstream", n)
+	}
+	if len(rec.all()) != 0 {
+		t.Fatal("an overload recorded an incident")
+	}
 }

@@ -9,6 +9,8 @@ type acMatcher struct {
 	delta  []int32   // state*nclass + class -> state
 	out    [][]int32 // state -> keyword ids ending here (fail links folded in)
 	kwLen  []int
+	depth  []int32 // state -> length of the keyword prefix it stands for
+	fail   []int32 // state -> the state of its longest proper suffix
 }
 
 func newACMatcher(keywords []string) *acMatcher {
@@ -29,8 +31,9 @@ func newACMatcher(keywords []string) *acMatcher {
 	}
 	// Trie.
 	type node struct {
-		next map[uint8]int32
-		out  []int32
+		next  map[uint8]int32
+		out   []int32
+		depth int32
 	}
 	nodes := []node{{next: map[uint8]int32{}}}
 	for id, k := range keywords {
@@ -40,7 +43,7 @@ func newACMatcher(keywords []string) *acMatcher {
 			c := m.class[lowerASCII(k[i])]
 			nx, ok := nodes[s].next[c]
 			if !ok {
-				nodes = append(nodes, node{next: map[uint8]int32{}})
+				nodes = append(nodes, node{next: map[uint8]int32{}, depth: nodes[s].depth + 1})
 				nx = int32(len(nodes) - 1)
 				nodes[s].next[c] = nx
 			}
@@ -62,6 +65,11 @@ func newACMatcher(keywords []string) *acMatcher {
 		}
 	}
 	m.out[0] = nodes[0].out
+	m.depth = make([]int32, n)
+	for i := range nodes {
+		m.depth[i] = nodes[i].depth
+	}
+	m.fail = fail
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
@@ -80,7 +88,12 @@ func newACMatcher(keywords []string) *acMatcher {
 }
 
 // scan calls hit(keyword id, end offset) for every occurrence.
-func (m *acMatcher) scan(text string, hit func(id int32, end int)) {
+func (m *acMatcher) scan(text string, hit func(id int32, end int)) { m.scanState(text, hit) }
+
+// scanState is scan, and returns the state at the end of text: the
+// longest suffix of text that is a prefix of a keyword has length
+// depth[state].
+func (m *acMatcher) scanState(text string, hit func(id int32, end int)) int32 {
 	s := int32(0)
 	nc := m.nclass
 	for i := 0; i < len(text); i++ {
@@ -91,6 +104,7 @@ func (m *acMatcher) scan(text string, hit func(id int32, end int)) {
 			}
 		}
 	}
+	return s
 }
 
 func lowerASCII(c byte) byte {

@@ -35,6 +35,10 @@ type anchorPlan struct {
 	// genericValue: the value is gitleaks' generic one (see
 	// plausibleGenericValue).
 	genericValue bool
+	// rest is the parsed pattern after the boundary and prefix: every
+	// match of it starts with a keyword (read while building the streaming
+	// hold-back analysis, then dropped).
+	rest *syntax.Regexp
 }
 
 // genericValuePattern is the value and terminator of gitleaks'
@@ -208,6 +212,7 @@ func planAnchor(src string, keywords []string) *anchorPlan {
 		return nil
 	}
 	p.re = anch
+	p.rest = rest
 	p.genericValue = strings.Contains(src, genericValuePattern)
 	p.assign = p.prefix > 0 && strings.Contains(src, semiGenericOps) && strings.Contains(src, `(?:[ \t\w.-]{0,20})[\s'"]{0,3}`+semiGenericOps)
 	if l := maxMatchLen(rest); l == unbounded || l > maxRuleSpan {

@@ -106,8 +106,8 @@ func New(opts Options) (*Detector, error) {
 		d.maxMatch = e.maxMatch
 	}
 	// Findings that are one run of non-space bytes (e-mail, JWT, URL
-	// credentials, IPv6, tokens) are held back whole by Releasable; the
-	// bound covers findings that span white space.
+	// credentials, IPv6, tokens) keep touching the end of the buffer
+	// until complete; the bound covers findings that span white space.
 	d.maxMatch = max(d.maxMatch, maxNumericSpan+2*maxSepLen+1, maxIBANLen, maxPEMHeader+len("-----BEGIN -----"))
 	if opts.NERModelFS != nil {
 		m, err := loadNER(opts.NERModelFS, opts.NERDir, opts.ORT, opts.NERThreshold)
@@ -138,11 +138,12 @@ func (d *Detector) Versions() map[string]string {
 	return map[string]string{d.ner.man.Name: d.ner.man.Version}
 }
 
-// MaxMatch is the hold-back a streaming filter needs, in bytes: a finding
-// that ends (or could end) within the buffer depends on at most MaxMatch
-// bytes of text before its end. Findings that can be longer than that (a
-// private key, a token of unbounded length) keep touching the end of the
-// buffer until they are complete; see Releasable.
+// MaxMatch is the hold-back a streaming filter without Releasable needs,
+// in bytes: a finding that ends (or could end) within the buffer depends
+// on at most MaxMatch bytes of text before its end. Findings that can be
+// longer than that (a private key, a token of unbounded length) keep
+// touching the end of the buffer until they are complete. Releasable
+// holds back far less: only what may still become part of a match.
 func (d *Detector) MaxMatch() int { return d.maxMatch }
 
 // Detect returns the findings in text, sorted by start. Findings never
@@ -151,6 +152,33 @@ func (d *Detector) MaxMatch() int { return d.maxMatch }
 // score, then the longer match). Offsets are byte offsets on rune
 // boundaries, End exclusive.
 func (d *Detector) Detect(ctx context.Context, text string) ([]types.Finding, error) {
+	return d.detect(ctx, text, nil, 0)
+}
+
+// DetectReleasable is Detect and then Releasable on the same text in one
+// pass, for a streaming filter: the first released bytes of buf are text
+// already released, kept as context (LookBehind). Findings that lie
+// wholly in them may be left out: the name tagger, which costs far more
+// per byte than the rest, reads only the last nerContextBytes of them.
+// With a NER model, the labels this pass computes also narrow the
+// hold-back (a name extends only over tokens labelled as part of one).
+func (d *Detector) DetectReleasable(ctx context.Context, buf string, released int, final bool) ([]types.Finding, int, error) {
+	var lab *nerLabels
+	nerFrom := 0
+	if d.ner != nil {
+		nerFrom = nerStart(buf, released)
+		if !final {
+			lab = &nerLabels{from: nerFrom}
+		}
+	}
+	fs, err := d.detect(ctx, buf, lab, nerFrom)
+	if err != nil {
+		return nil, 0, err
+	}
+	return fs, d.releasable(buf, fs, final, lab), nil
+}
+
+func (d *Detector) detect(ctx context.Context, text string, lab *nerLabels, nerFrom int) ([]types.Finding, error) {
 	var fs []types.Finding
 	if d.enabled["EMAIL"] {
 		fs = scanEmails(text, fs)
@@ -185,11 +213,15 @@ func (d *Detector) Detect(ctx context.Context, text string) ([]types.Finding, er
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("detect: %w", err)
 		}
-		nf, err := d.ner.detect(ctx, text)
+		nf, err := d.ner.detect(ctx, text[nerFrom:], lab)
 		if err != nil {
 			return nil, fmt.Errorf("detect: names: %w", err)
 		}
-		fs = append(fs, nf...)
+		for _, f := range nf {
+			f.Start += nerFrom
+			f.End += nerFrom
+			fs = append(fs, f)
+		}
 	}
 	if fs == nil {
 		return []types.Finding{}, nil // an empty list, not null, in JSON
@@ -239,64 +271,17 @@ func resolve(fs []types.Finding) []types.Finding {
 	return out
 }
 
-// Releasable returns how many leading bytes of buf a streaming filter may
-// release, given findings = Detect(buf) and whether buf is the end of the
-// stream. It holds back:
-//
-//   - the last MaxMatch bytes (a finding that spans white space is at
-//     most that long);
-//   - the trailing run of non-space bytes, whatever its length (a token,
-//     an address or a key still arriving);
-//   - every finding that reaches past the release point, from its start,
-//     so that it is redacted whole;
-//   - with a NER model, the tokens whose label can still change.
-//
-// Text before the returned offset takes part in no finding the detector
-// could report once more text arrives, other than those in findings. The
-// filter must keep at least LookBehind bytes of released text in front of
-// the unreleased text it passes to Detect: a rule may need the words before
-// a value ("api_key = "). The offset is on a rune boundary. Stream does all
-// this.
-func (d *Detector) Releasable(buf string, findings []types.Finding, final bool) int {
-	if final {
-		return len(buf)
-	}
-	r := len(buf) - d.maxMatch
-	// The trailing run of non-space bytes.
-	t := len(buf)
-	for t > 0 && !isSpace(buf[t-1]) {
-		t--
-	}
-	r = min(r, t)
-	if d.ner != nil {
-		r = min(r, d.ner.releasable(buf))
-	}
-	if r <= 0 {
-		return 0
-	}
-	// Never cut a finding; hold back every finding reaching past r.
-	for {
-		moved := false
-		for _, f := range findings {
-			if f.Start < r && f.End > r {
-				r = f.Start
-				moved = true
-			}
-		}
-		if !moved {
-			break
-		}
-	}
-	for r > 0 && r < len(buf) && !utf8.RuneStart(buf[r]) {
-		r--
-	}
-	return r
-}
-
 // LookBehind is how much released text a streaming filter keeps in front
 // of the unreleased text: the context the detectors read before a finding
-// (assignments before a secret, "SSN:" before a number).
-func (d *Detector) LookBehind() int { return d.maxMatch + contextWindow }
+// (a keyword and its assignment before a secret — up to a rule's window
+// away —, "SSN:" before a number, the words before a name).
+func (d *Detector) LookBehind() int {
+	lb := d.maxMatch
+	if d.secrets != nil {
+		lb = max(lb, maxRuleSpan+3*windowSlack+d.secrets.rel.maxAnchor)
+	}
+	return lb + contextWindow
+}
 
 // RuleDetectors lists the Disable names of every rule-based detector, for
 // callers that want names only.

@@ -28,11 +28,22 @@
 // # Streams
 //
 // A streaming filter must hold back enough text that it never releases
-// half of a secret. Stream does it all: Push a chunk, get back the text
-// that is final and the findings in it. Underneath, MaxMatch bounds the
-// findings that span white space; Releasable also holds back the trailing
-// run of non-space bytes (a token or an address still arriving) and any
-// finding that reaches the end of the buffer (a private key block without
-// its END line), and LookBehind is the released context kept in front of
-// the next scan.
+// half of a secret, and no more, or the first words of an answer wait for
+// a detector window to fill. Stream does it all: Push a chunk, get back
+// the text that is final and the findings in it. Underneath, Releasable
+// (or DetectReleasable, which also uses the name tagger's labels) returns
+// the release point: the earliest place where a match that is not complete
+// could still begin, computed per detector (release.go): the trailing run
+// an e-mail address, a number or a token may still extend, a key block
+// without its END line, a partial keyword. The secret rules are
+// keyword-anchored: a match begins at a keyword (or, for a few rules, at a
+// string read off the pattern), so only the text after a keyword whose
+// rule can still match is in question, and only once the text reaches the
+// rule's secret group is it held (prefix languages of the patterns,
+// decided by a lazily built DFA: prefix.go, lazydfa.go,
+// release_secrets.go). Ordinary prose is released up to its last word.
+// LookBehind is the released context kept in front of the next scan (a
+// keyword up to a rule's window before its value). MaxMatch still bounds
+// the findings that span white space, for callers without Releasable.
+
 package detect

@@ -15,12 +15,39 @@ const (
 )
 
 // Bytes from 0x80 are parts of multi-byte runes: internationalised
-// addresses (RFC 6531) carry letters beyond ASCII on both sides.
+// addresses (RFC 6531) carry letters beyond ASCII on both sides (see
+// localBefore and domainAt for the runes themselves).
 func isLocalChar(c byte) bool {
 	return isAlnum(c) || c >= 0x80 || strings.IndexByte("!#$%&'*+/=?^_`{|}~.-", c) >= 0
 }
 
 func isDomainChar(c byte) bool { return isAlnum(c) || c >= 0x80 || c == '-' || c == '.' }
+
+// isAddrRune reports a rune beyond ASCII that an address may hold:
+// letters, marks and digits. Punctuation, symbols and spaces (the CJK
+// full stop and comma, U+3000, NBSP) end the address, as ASCII
+// punctuation outside the allowed set does.
+func isAddrRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r) }
+
+// localBefore returns the start of the local-part character that ends at
+// s (a byte, or a whole rune beyond ASCII) and whether there is one.
+func localBefore(text string, s int) (int, bool) {
+	if c := text[s-1]; c < utf8.RuneSelf {
+		return s - 1, isLocalChar(c)
+	}
+	r, size := utf8.DecodeLastRuneInString(text[:s])
+	return s - size, isAddrRune(r)
+}
+
+// domainAt returns the end of the domain character at e (a byte, or a
+// whole rune beyond ASCII) and whether there is one.
+func domainAt(text string, e int) (int, bool) {
+	if c := text[e]; c < utf8.RuneSelf {
+		return e + 1, isDomainChar(c)
+	}
+	r, size := utf8.DecodeRuneInString(text[e:])
+	return e + size, isAddrRune(r)
+}
 
 func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
@@ -44,8 +71,12 @@ func scanEmails(text string, dst []types.Finding) []types.Finding {
 		i = at + 1
 		// Local part.
 		s := at
-		for s > 0 && s > prevAt+1 && at-s < maxLocalPart && isLocalChar(text[s-1]) {
-			s--
+		for s > 0 && s > prevAt+1 && at-s < maxLocalPart {
+			k, ok := localBefore(text, s)
+			if !ok || at-k > maxLocalPart {
+				break
+			}
+			s = k
 		}
 		prevAt = at
 		// Quote-like punctuation that rarely starts an address; never
@@ -53,8 +84,13 @@ func scanEmails(text string, dst []types.Finding) []types.Finding {
 		for s < at && (strings.IndexByte("'`{|}.", text[s]) >= 0 || !utf8.RuneStart(text[s])) {
 			s++
 		}
-		if s == at || (s > 0 && isLocalChar(text[s-1]) && at-s >= maxLocalPart) {
+		if s == at {
 			continue
+		}
+		if s > 0 && at-s >= maxLocalPart {
+			if _, ok := localBefore(text, s); ok {
+				continue // a longer local part than an address may have
+			}
 		}
 		if s > 0 && (text[s-1] == ':' || text[s-1] == '/') && inURLAuthority(text, s) {
 			continue // user:password@host of a URL, not an address
@@ -65,14 +101,20 @@ func scanEmails(text string, dst []types.Finding) []types.Finding {
 		}
 		// Domain.
 		e := at + 1
-		for e < len(text) && e-at-1 < maxDomain && isDomainChar(text[e]) {
-			e++
+		for e < len(text) && e-at-1 < maxDomain {
+			k, ok := domainAt(text, e)
+			if !ok {
+				break
+			}
+			e = k
 		}
 		for e > at+1 && (text[e-1] == '.' || text[e-1] == '-') {
 			e--
 		}
-		if e < len(text) && isDomainChar(text[e]) && e-at-1 >= maxDomain {
-			continue
+		if e < len(text) && e-at-1 >= maxDomain {
+			if _, ok := domainAt(text, e); ok {
+				continue
+			}
 		}
 		for e < len(text) && e > at+1 && !utf8.RuneStart(text[e]) {
 			e--

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -184,7 +185,7 @@ func loadNER(fsys fs.FS, dir string, o classifiers.Options, threshold float64) (
 		return nil, fmt.Errorf("%w: model %s: creating session: %w", ErrNERModel, man.Name, err)
 	}
 	m.sess = sess
-	if _, err := m.detect(context.Background(), "Warden self-test: Alice Smith lives in Paris."); err != nil {
+	if _, err := m.detect(context.Background(), "Warden self-test: Alice Smith lives in Paris.", nil); err != nil {
 		sess.Destroy()
 		return nil, fmt.Errorf("%w: model %s: self-test: %w", ErrNERModel, man.Name, err)
 	}
@@ -207,18 +208,6 @@ func (m *nerModel) margin() int { return m.man.Radius + nerfeat.Window }
 const maxEntityBytes = 160
 
 func (m *nerModel) maxMatch() int { return maxEntityBytes }
-
-// releasable holds back the last tokens whose label may still change (their
-// right context is not complete) plus one, so that an entity ending just
-// before them is not released before its continuation is known.
-func (m *nerModel) releasable(buf string) int {
-	toks := nerfeat.Tokenize(buf, nil)
-	k := len(toks) - m.margin() - 2
-	if k <= 0 {
-		return 0
-	}
-	return toks[k].Start
-}
 
 // nerBatchTokens bounds the tokens in one inference.
 const nerChunk = 96
@@ -270,9 +259,12 @@ func gatedRanges(text string, toks []nerfeat.Token) [][2]int {
 }
 
 // detect labels the gated parts of text and decodes BIO spans.
-func (m *nerModel) detect(ctx context.Context, text string) ([]types.Finding, error) {
+func (m *nerModel) detect(ctx context.Context, text string, lab *nerLabels) ([]types.Finding, error) {
 	toks := nerfeat.Tokenize(text, nil)
 	ranges := gatedRanges(text, toks)
+	if lab != nil {
+		lab.toks, lab.entity = toks, make([]bool, len(toks))
+	}
 	if len(ranges) == 0 {
 		return nil, nil
 	}
@@ -319,6 +311,16 @@ func (m *nerModel) detect(ctx context.Context, text string) ([]types.Finding, er
 			for t := c.a; t < c.b; t++ {
 				off := (k*width + (t - c.ia)) * L
 				probs[t] = out[off : off+L]
+			}
+		}
+	}
+	if lab != nil {
+		for i, p := range probs {
+			for k := range p {
+				if p[k] > p[0] {
+					lab.entity[i] = true // the best label is not "O"
+					break
+				}
 			}
 		}
 	}
@@ -549,4 +551,132 @@ func isWordTok(text string, t nerfeat.Token) bool {
 		return unicode.IsLetter(r) || unicode.IsDigit(r)
 	}
 	return false
+}
+
+// nerLabels records, for the tokens of a text from offset from on, which
+// ones the model labelled as part of a name (their best label is not "O").
+type nerLabels struct {
+	from   int
+	toks   []nerfeat.Token
+	entity []bool
+}
+
+// nerContextBytes and nerContextTokens: how much text before a point the
+// tagger reads to label the tokens after it as it would in the whole
+// text. A label reads margin tokens each way, a token is labelled from two
+// tokens away, a name's score reads three words before it; and a name
+// that starts before the point ends within maxEntityBytes. Both bounds,
+// with room to spare.
+const (
+	nerContextBytes  = maxEntityBytes + 96
+	nerContextTokens = 16
+)
+
+// nerStart is where the tagger starts reading for the tokens from at on:
+// at a token boundary at least nerContextBytes and nerContextTokens
+// before at (or the start of the text).
+func nerStart(text string, at int) int {
+	q, toks := at, 0
+	for q > 0 && (at-q < nerContextBytes || toks < nerContextTokens) {
+		r, size := utf8.DecodeLastRuneInString(text[:q])
+		switch {
+		case unicode.IsSpace(r):
+			q -= size
+			continue
+		case isWordRune(r):
+			for q > 0 {
+				r, size := utf8.DecodeLastRuneInString(text[:q])
+				if !isWordRune(r) {
+					break
+				}
+				q -= size
+			}
+		default:
+			q -= size
+		}
+		toks++
+	}
+	return q
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) }
+
+// pending is the earliest offset of text at which a name may still begin
+// or change (see Detector.pendingStart). A token is labelled only within
+// two tokens of a gated (capitalised) word, and its label reads the
+// tokens up to margin away: so unlabelled tokens more than two before the
+// first token that more text may change stay out of every name, and
+// labelled tokens farther than margin from it keep their label. A name
+// may extend back over the tokens labelled as part of one (lab, from the
+// pass that found the findings), or without lab over every labelled token
+// (at most maxEntityBytes).
+//
+// text may be the end of a longer text (truncated): then what would reach
+// back before its start is held from maxEntityBytes before, and the
+// result may be negative.
+func (m *nerModel) pending(text string, lab *nerLabels, truncated bool) int {
+	toks := nerfeat.Tokenize(text, nil)
+	n := len(toks)
+	if n == 0 {
+		return len(text)
+	}
+	// L: the first token that more text may change. A word at the very
+	// end may grow; an apostrophe or hyphen after a word may join it to
+	// the next one (O'Brien, Jean-Luc).
+	L := n
+	if last := toks[n-1]; last.End == len(text) {
+		r, _ := utf8.DecodeRuneInString(text[last.Start:])
+		switch {
+		case isWordRune(r):
+			L = n - 1
+		case (r == '\'' || r == '-' || r == '’') && n >= 2 && toks[n-2].End == last.Start && isWordTok(text, toks[n-2]):
+			L = n - 2
+		}
+	}
+	ranges := gatedRanges(text, toks)
+	labelled := func(i int) bool {
+		for _, r := range ranges {
+			if i >= r[0] && i < r[1] {
+				return true
+			}
+		}
+		return false
+	}
+	// A gated token to come labels the two before it. The token that may
+	// change can itself become gated only if it starts with an upper-case
+	// letter ("A" may grow into "Alice"); otherwise the first gated token
+	// to come is after it.
+	u := max(0, L-2)
+	if L < n {
+		if r, _ := utf8.DecodeRuneInString(text[toks[L].Start:]); !unicode.IsUpper(r) {
+			u = max(0, L-1)
+		}
+	}
+	for i := max(0, L-m.margin()); i < u; i++ {
+		if labelled(i) {
+			u = i
+			break
+		}
+	}
+	// A name is trimmed of punctuation at its edges and cannot span an
+	// unlabelled token: unlabelled punctuation after an unlabelled token
+	// cannot be part of one.
+	for u < L && !labelled(u) && !isWordTok(text, toks[u]) && (u == 0 || !labelled(u-1)) {
+		u++
+	}
+	if u >= n {
+		return len(text)
+	}
+	inName := labelled
+	if lab != nil {
+		inName = func(i int) bool { return i < len(lab.toks) && lab.toks[i] == toks[i] && lab.entity[i] }
+	}
+	lim := toks[u].Start - maxEntityBytes
+	for u > 0 && inName(u-1) && toks[u-1].Start >= lim {
+		u--
+	}
+	if u == 0 && truncated {
+		return lim // the name may have begun before the text
+	}
+	return toks[u].Start
 }

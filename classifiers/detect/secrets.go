@@ -174,6 +174,8 @@ type secretEngine struct {
 	// back whole, see Detector.Releasable) or are line-oriented (curl
 	// commands, config values).
 	maxMatch int
+	// rel is the streaming hold-back analysis (release_secrets.go).
+	rel *releaseIndex
 }
 
 func newSecretEngine(specs []ruleSpec, global allowSpec) (*secretEngine, error) {
@@ -240,6 +242,9 @@ func newSecretEngine(specs []ruleSpec, global allowSpec) (*secretEngine, error) 
 		}
 	}
 	e.ac = newACMatcher(keywords)
+	if err := e.buildRelease(specs); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 

@@ -17,8 +17,8 @@ import (
 //
 // Stream keeps LookBehind bytes of released text as context, so its memory
 // is bounded by that plus the unreleased text (which the caller bounds: a
-// run without white space or a key block without its END line is held
-// until it ends). A Stream is not safe for concurrent use.
+// token, an address or a key block still arriving is held until it ends).
+// A Stream is not safe for concurrent use.
 type Stream struct {
 	d        *Detector
 	buf      string // context + unreleased text
@@ -41,11 +41,10 @@ func (s *Stream) Pending() int { return len(s.buf) - s.released }
 func (s *Stream) Push(ctx context.Context, chunk string, final bool) (string, []types.Finding, error) {
 	s.buf += chunk
 	s.total += len(chunk)
-	fs, err := s.d.Detect(ctx, s.buf)
+	fs, r, err := s.d.DetectReleasable(ctx, s.buf, s.released, final)
 	if err != nil {
 		return "", nil, fmt.Errorf("detect stream at byte %d: %w", s.total, err)
 	}
-	r := s.d.Releasable(s.buf, fs, final)
 	if r <= s.released {
 		return "", nil, nil
 	}
