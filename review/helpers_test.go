@@ -126,7 +126,7 @@ func responsePolicy(t testing.TB) *policy.Engine {
 				return err
 			}
 			th := doc["config"].(map[string]any)["defaults"].(map[string]any)["thresholds"].(map[string]any)
-			th["response"] = map[string]any{"prompt_injection": map[string]any{"block": 0.9, "escalate": 0.5}}
+			th["response"] = map[string]any{"prompt_injection": map[string]any{"block": 0.45, "escalate": 0.16}}
 			b, _ = json.Marshal(doc)
 		}
 		mfs[p] = &fstest.MapFile{Data: b}
