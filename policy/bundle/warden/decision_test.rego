@@ -101,9 +101,9 @@ test_restore_only_at_response_stage if {
 
 test_low_confidence_names_left_alone if {
 	weak := {"type": "PERSON", "class": "pii", "start": 0, "end": 6, "score": 0.7}
-	d := warden.decision with input as object.union(base, {"stage": "response", "findings": [weak]})
+	d := warden.decision with input as object.union(base, {"stage": "response", "tenant": "strict", "findings": [weak]})
 	d.action == "allow"
 	strong := object.union(weak, {"score": 0.97})
-	d2 := warden.decision with input as object.union(base, {"stage": "response", "findings": [strong]})
+	d2 := warden.decision with input as object.union(base, {"stage": "response", "tenant": "strict", "findings": [strong]})
 	d2.action == "redact"
 }
