@@ -40,13 +40,14 @@ COPY --from=onnxruntime /opt/ort/ /usr/lib/warden/
 COPY --from=build /out/warden /usr/local/bin/warden
 ENV WARDEN_ONNXRUNTIME_LIB=/usr/lib/warden/libonnxruntime.so.1 \
     WARDEN_ADDR=0.0.0.0:8080 \
-    WARDEN_KAFKA_ADDR=0.0.0.0:9092 \
     WARDEN_DATA_DIR=/var/lib/warden \
     WARDEN_LOG_FORMAT=json
 USER 65532:65532
 WORKDIR /var/lib/warden
 VOLUME ["/var/lib/warden"]
-EXPOSE 8080 9092
+# The embedded broker (no KAFKA_BROKERS) listens on loopback only: it has no
+# authentication, so it is never published. Scale out with a real cluster.
+EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=2s --start-period=20s CMD ["/usr/local/bin/warden", "probe", "http://127.0.0.1:8080/readyz"]
 ENTRYPOINT ["/usr/local/bin/warden"]
 CMD ["serve"]

@@ -56,7 +56,8 @@ commands:
                  (password: first line of stdin) | passwd | role | disable | enable | list
   policy test    run a policy bundle's _test.rego tests: warden policy test [dir]
   eval           measure the whole pipeline on labelled JSONL rows:
-                 warden eval [-json out.json] [-report out.html] [-concurrency N] rows.jsonl
+                 warden eval [-json out.json] [-report out.html] [-concurrency N] [-models dir]
+                 [-policy dir] [-timeout d] [-progress auto|bar|lines|off] rows.jsonl
   probe          health check for containers: warden probe [URL] exits 0 when URL
                  (default http://127.0.0.1:8080/readyz) answers 2xx within 2s
   version        print the version

@@ -350,7 +350,7 @@ type Evidence struct {
 // Decide asks the policy about the text so far. It never fails: a
 // classifier or policy error yields the response stage's fail mode.
 func (st *Stream) Decide(ctx context.Context, ev Evidence) Result {
-	res := Result{ID: newID(), Scores: cloneScores(st.scores), Findings: ev.Findings, Signals: st.Signals(), ModelVersions: st.s.cls.Versions(), Tiers: st.routes.Routes()}
+	res := Result{ID: newID(), Scores: cloneScores(st.scores), Findings: ev.Findings, Signals: st.Signals(), ModelVersions: st.s.versions(), Tiers: st.routes.Routes()}
 	if res.Findings == nil {
 		res.Findings = []types.Finding{}
 	}

@@ -15,7 +15,7 @@
 #     are the shipped model's own thresholds, chosen on its dev split for a
 #     benign false-positive rate of about 0.5% (models/injection/manifest.json
 #     lists precision, recall and benign FPR per source at each threshold);
-#   - scores between "escalate" (0.16 / 0.018) and "block" pass but raise an
+#   - scores between "escalate" (0.159 / 0.018) and "block" pass but raise an
 #     incident for human review: the model is unsure, and a person decides;
 #   - secrets are masked (credentials must never reach a model provider);
 #     PII passes unless the tenant opts in (see tenant "strict");
