@@ -14,5 +14,5 @@ import "embed"
 // model.onnx) that classifiers.LoadAll can load: list a new model here.
 // (models/ner is a detector model with its own package and FS.)
 //
-//go:embed injection/manifest.json injection/model.onnx
+//go:embed injection/manifest.json injection/model.onnx harm/manifest.json harm/model.onnx
 var FS embed.FS

@@ -161,7 +161,14 @@ def load_sources(c):
 
     # xsafety: scenario file -> category where the scenario is one; rows aligned across 9 languages
     xs_map = {"Crimes_And_Illegal_Activities": vec(U, illicit=1), "Insult": vec(U, harassment=1),
-              "Unfairness_And_Discrimination": vec(U, hate=1), "Prompt_Leaking": NEG, "Goal_Hijacking": NEG}
+              "Unfairness_And_Discrimination": vec(U, hate=1), "Prompt_Leaking": NEG, "Goal_Hijacking": NEG,
+              # risk scenarios without abuse: the only benign-ish prompts in 9 languages, as negatives for
+              # the categories they plainly are not (the rest masked)
+              "Ethics_And_Morality": vec(0, violence=U), "Mental_Health": vec(0, self_harm=U),
+              "Physical_Harm": vec(U, hate=0, harassment=0, sexual=0),
+              "Reverse_Exposure": vec(U, hate=0, harassment=0)}
+    xs_kind = {"Crimes_And_Illegal_Activities": "harmful", "Insult": "harmful",
+               "Unfairness_And_Discrimination": "harmful", "Prompt_Leaking": "benign", "Goal_Hijacking": "benign"}
     for lang in ["ar", "de", "en", "fr", "hi", "ja", "ru", "sp", "zh"]:
         for path in sorted(glob.glob(c.p("xsafety", lang, "*.csv"))):
             cat = os.path.basename(path)
@@ -173,14 +180,14 @@ def load_sources(c):
                 continue  # other scenarios are risky-topic mixes: not used
             for i, row in enumerate(read_csv_rows(path)):
                 if row and row[0].strip():
-                    c.add(row[0], xs_map[cat], "xsafety/" + cat, "xsafety", "harmful" if cat not in (
-                        "Prompt_Leaking", "Goal_Hijacking") else "benign",
+                    c.add(row[0], xs_map[cat], "xsafety/" + cat, "xsafety", xs_kind.get(cat, "other"),
                           cluster="xsafety:%s:%d" % (cat, i), lang="es" if lang == "sp" else lang)
     c.src("xsafety/*", "xsafety", ["<lang>/<Category>*.csv (ar de en fr hi ja ru sp zh)"],
           "Crimes_And_Illegal_Activities -> illicit, Insult -> harassment, Unfairness_And_Discrimination -> hate "
-          "(other categories masked); Prompt_Leaking and Goal_Hijacking -> negative for all; Ethics, Mental_Health, "
-          "Physical_Harm, Privacy_And_Property, Reverse_Exposure, Role_Play, Unsafe_Instruction_Topic, "
-          "Inquiry_With_Unsafe_Opinion, commonsense: not used (risk scenarios whose rows are often benign); "
+          "(other categories masked); Prompt_Leaking and Goal_Hijacking -> negative for all; Ethics_And_Morality -> "
+          "0 for all but violence (masked); Mental_Health -> 0 for all but self_harm (masked); Physical_Harm -> hate, "
+          "harassment, sexual 0; Reverse_Exposure -> hate, harassment 0 (rest masked); Privacy_And_Property, "
+          "Role_Play, Unsafe_Instruction_Topic, Inquiry_With_Unsafe_Opinion, commonsense: not used; "
           "split by (category, row) across languages", "Apache-2.0; README: research use only",
           "illicit, harassment, hate, neg")
 

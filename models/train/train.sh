@@ -4,6 +4,9 @@
 #
 #   models/train/train.sh            # shipped variant (folds, thresholds, export)
 #   models/train/train.sh --compare  # every variant -> models/train/variants.json
+#   models/train/train.sh harm       # models/harm/{model.onnx,manifest.json,parity.json}
+#   models/train/train.sh harm --variant linear-c345 --no-export   # family comparison
+#                                    # -> models/train/harm_variants.json
 #
 # Env: WARDEN_DATA (default ../shared/data, relative to the repository root),
 #      WARDEN_WORK (scratch dir, default /tmp/warden-models-work),
@@ -18,4 +21,17 @@ go build -o "$WARDEN_WORK/bin/featurize" ./models/featurize
 export WARDEN_FEATURIZE="$WARDEN_WORK/bin/featurize"
 # single-threaded, deterministic
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
+if [ "${1:-}" = harm ]; then
+  shift
+  "$PYTHON" models/train/harm.py "$@"
+  out=models/harm
+  prev=
+  for a in "$@"; do
+    case "$prev" in --out) out=$a ;; esac
+    case "$a" in --out=*) out=${a#--out=} ;; --no-export|--parity-only) exit 0 ;; esac
+    prev=$a
+  done
+  # response-stage thresholds and metrics -> $out/manifest.json
+  exec "$PYTHON" models/train/harm_stage.py "$out"
+fi
 exec "$PYTHON" models/train/pipeline.py "$@"

@@ -17,10 +17,21 @@
 #     lists precision, recall and benign FPR per source at each threshold);
 #   - scores between "escalate" (0.159 / 0.018) and "block" pass but raise an
 #     incident for human review: the model is unsure, and a person decides;
+#   - harm categories (hate, harassment, violence, sexual, self_harm,
+#     illicit; models/harm): escalate at the harm model's own block
+#     thresholds (chosen on its dev split: at most ~1% of benign prompts per
+#     set), block only at 0.85 (0.95 for harassment, where insults in chat
+#     are common): the model's cross-source precision is low (see
+#     models/harm/manifest.json), so most harm decisions go to a reviewer;
+#   - self_harm never blocks: a person in distress should not meet a
+#     refusal; it escalates so that someone can follow up;
 #   - secrets are masked (credentials must never reach a model provider);
 #     PII passes unless the tenant opts in (see tenant "strict");
 #   - Unicode tag characters (a way to smuggle hidden instructions) escalate.
-#   Response stage, by default: every PII and secret finding is masked,
+#   Response stage, by default: harm categories escalate and block at the
+#   harm model's response-stage thresholds (benign answers score higher
+#   than benign prompts, so these are higher); every PII and secret
+#   finding is masked,
 #   except PERSON and LOCATION: the name tagger's held-out precision (about
 #   0.6 per span, models/ner/manifest.json) is too low to rewrite answers
 #   by default, so names are findings the policy sees and a tenant opts in

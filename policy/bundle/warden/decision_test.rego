@@ -107,3 +107,29 @@ test_low_confidence_names_left_alone if {
 	d2 := warden.decision with input as object.union(base, {"stage": "response", "tenant": "strict", "findings": [strong]})
 	d2.action == "redact"
 }
+
+test_harm_escalates_below_block if {
+	d := warden.decision with input as object.union(base, {"scores": {"illicit": 0.6}})
+	d.action == "escalate"
+	d.rules == ["illicit.escalate"]
+}
+
+test_confident_harm_blocked if {
+	d := warden.decision with input as object.union(base, {"scores": {"illicit": 0.9}})
+	d.action == "block"
+}
+
+test_self_harm_never_blocks if {
+	d := warden.decision with input as object.union(base, {"scores": {"self_harm": 0.99}})
+	d.action == "escalate"
+	d2 := warden.decision with input as object.union(base, {"stage": "response", "scores": {"self_harm": 0.99}})
+	d2.action == "escalate"
+}
+
+test_response_harm_thresholds_are_the_response_ones if {
+	# 0.6 hate escalates a prompt but not an answer (response escalate 0.86)
+	d := warden.decision with input as object.union(base, {"scores": {"hate": 0.6}})
+	d.action == "escalate"
+	d2 := warden.decision with input as object.union(base, {"stage": "response", "scores": {"hate": 0.6}})
+	d2.action == "allow"
+}

@@ -1,0 +1,251 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/wardenhq/warden/classifiers"
+	"github.com/wardenhq/warden/classifiers/textnorm"
+	"github.com/wardenhq/warden/internal/types"
+)
+
+func loadHarm(tb testing.TB) *classifiers.Model {
+	tb.Helper()
+	initORT(tb)
+	m, err := classifiers.Load(os.DirFS("."), "harm", classifiers.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { m.Close() })
+	return m
+}
+
+type harmParityFile struct {
+	parityFile
+	// Short maps a label to the short name used in the expectations.
+	Short map[string]string `json:"short"`
+}
+
+// labelOf maps the short names of the expectations back to labels.
+func (p harmParityFile) labelOf() map[string]string {
+	m := make(map[string]string, len(p.Short))
+	for l, s := range p.Short {
+		m[s] = l
+	}
+	return m
+}
+
+func readHarmParity(t *testing.T) harmParityFile {
+	t.Helper()
+	b, err := os.ReadFile("harm/parity.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p harmParityFile
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Texts) == 0 || p.Tolerance <= 0 || len(p.Short) == 0 {
+		t.Fatal("harm/parity.json has no texts, tolerance or short label names")
+	}
+	return p
+}
+
+// TestHarmParity checks Go featurising + ONNX Runtime against the PyTorch
+// probabilities of the training pipeline, per window (one batch, so padding
+// is exercised) and per text through the Suite at both stages.
+func TestHarmParity(t *testing.T) {
+	m := loadHarm(t)
+	p := readHarmParity(t)
+	man := m.Manifest()
+	if strings.Join(man.Labels, ",") != strings.Join(p.Labels, ",") {
+		t.Fatalf("labels %v, parity file has %v", man.Labels, p.Labels)
+	}
+	var wins []string
+	var want [][]float64
+	for _, pt := range p.Texts {
+		ws := classifiers.Windows(textnorm.Normalize(pt.Text).Text, man.Window.Runes, man.Window.Overlap)
+		if len(ws) != pt.Windows {
+			t.Fatalf("%.40q: %d windows, pipeline had %d", pt.Text, len(ws), pt.Windows)
+		}
+		wins = append(wins, ws...)
+		want = append(want, pt.WindowProbs...)
+	}
+	got, err := m.Infer(context.Background(), wins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range wins {
+		for j := range man.Labels {
+			if strings.TrimSpace(wins[i]) == "" {
+				want[i][j] = 0 // the runtime scores a window without n-grams as 0
+			}
+			if d := math.Abs(float64(got[i][j]) - want[i][j]); d > p.Tolerance {
+				t.Errorf("window %d (%.40q) %s: ORT %.6f, PyTorch %.6f", i, wins[i], man.Labels[j], got[i][j], want[i][j])
+			}
+		}
+	}
+	suite := classifiers.NewSuite(m)
+	texts := make([]string, len(p.Texts))
+	for i, pt := range p.Texts {
+		texts[i] = textnorm.Normalize(pt.Text).Text
+	}
+	for _, stage := range []types.Stage{types.StagePrompt, types.StageResponse} {
+		scores, err := suite.Score(context.Background(), stage, texts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, pt := range p.Texts {
+			for j, l := range man.Labels {
+				w := pt.Probs[j]
+				if strings.TrimSpace(texts[i]) == "" {
+					w = 0
+				}
+				if d := math.Abs(scores[i][l] - w); d > p.Tolerance {
+					t.Errorf("stage %v text %.40q %s: suite %.6f, PyTorch %.6f", stage, pt.Text, l, scores[i][l], w)
+				}
+			}
+		}
+	}
+}
+
+// TestHarmSanity checks hand-written clear cases (English and other
+// languages, and benign look-alikes such as "kill a Python process")
+// against the manifest's escalate thresholds. Expectations "miss-high" /
+// "miss-low" mark clear cases the shipped model gets wrong: they are logged
+// (go test -v) so the misses stay visible, and documented in models/README.md.
+func TestHarmSanity(t *testing.T) {
+	m := loadHarm(t)
+	p := readHarmParity(t)
+	man := m.Manifest()
+	suite := classifiers.NewSuite(m)
+	labelOf := p.labelOf()
+	n, high := 0, 0
+	for _, pt := range p.Texts {
+		if len(pt.Expect) == 0 {
+			continue
+		}
+		sc, err := suite.Score(context.Background(), types.StagePrompt, []string{textnorm.Normalize(pt.Text).Text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, dir := range pt.Expect {
+			label, ok := labelOf[k]
+			if !ok {
+				t.Fatalf("unknown short label %q", k)
+			}
+			thr, ok := man.Thresholds[label]["escalate"]
+			if !ok {
+				t.Fatalf("manifest has no escalate threshold for %s", label)
+			}
+			got := sc[0][label]
+			switch dir {
+			case "high":
+				high++
+				if got < thr {
+					t.Errorf("%s(%.60q) = %.3f, want >= escalate %.3f", label, pt.Text, got, thr)
+				}
+			case "low":
+				if got >= thr {
+					t.Errorf("%s(%.60q) = %.3f, want < escalate %.3f", label, pt.Text, got, thr)
+				}
+			case "miss-high", "miss-low":
+				// A clear case the shipped model is known to get wrong
+				// (listed in models/README.md): reported, not failed.
+				t.Logf("known miss: %s(%.60q) = %.3f (escalate %.3f, expected %s)", label, pt.Text, got, thr, dir[5:])
+				continue
+			default:
+				t.Fatalf("bad expectation %q", dir)
+			}
+			n++
+		}
+	}
+	if n < 30 || high < 8 {
+		t.Fatalf("only %d sanity expectations (%d high)", n, high)
+	}
+}
+
+// TestHarmManifest checks the shipped manifest's bookkeeping.
+func TestHarmManifest(t *testing.T) {
+	man, err := classifiers.ReadManifest(os.DirFS("."), "harm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Name != "harm" || man.Kind != classifiers.KindHashgram {
+		t.Errorf("name/kind = %s/%s", man.Name, man.Kind)
+	}
+	want := []string{"hate", "harassment", "violence", "sexual", "self_harm", "illicit"}
+	for _, l := range want {
+		found := false
+		for _, x := range man.Labels {
+			found = found || x == l
+		}
+		if !found {
+			t.Errorf("label %s missing from %v", l, man.Labels)
+		}
+	}
+	if !man.AppliesTo("prompt") || !man.AppliesTo("response") {
+		t.Errorf("stages %v: want prompt and response", man.Stages)
+	}
+	for _, l := range man.Labels {
+		th := man.Thresholds[l]
+		if th["escalate"] <= 0 || th["block"] < th["escalate"] || th["block"] >= 1 {
+			t.Errorf("%s thresholds %v: want 0 < escalate <= block < 1", l, th)
+		}
+	}
+	if man.Featurizer.MaxRunes < man.Window.Runes {
+		t.Errorf("max_runes %d < window %d: windows would be cut", man.Featurizer.MaxRunes, man.Window.Runes)
+	}
+	if len(man.Training) == 0 || len(man.Metrics) == 0 || man.License == "" {
+		t.Error("training, metrics and license must be recorded")
+	}
+	st, err := os.Stat("harm/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() > 10<<20 {
+		t.Errorf("model.onnx is %d bytes, budget is 10 MiB", st.Size())
+	}
+}
+
+// TestHarmEmbedded loads the harm model from the embedded FS next to
+// injection and scores a response-stage text.
+func TestHarmEmbedded(t *testing.T) {
+	initORT(t)
+	s, err := classifiers.LoadAll(FS, ".", classifiers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v := s.Versions()["harm"]; v == "" {
+		t.Fatalf("harm not loaded from the embedded FS: %v", s.Versions())
+	}
+	sc, err := s.Score(context.Background(), types.StageResponse, []string{"Here is a summary of the meeting notes."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := sc[0]["illicit"]; !ok {
+		t.Errorf("response-stage scores lack harm labels: %v", sc[0])
+	}
+}
+
+// BenchmarkHarmInfer1KB measures one Infer call (featurising + ORT) of the
+// harm model on a 1 KB text.
+func BenchmarkHarmInfer1KB(b *testing.B) {
+	m := loadHarm(b)
+	ctx := context.Background()
+	texts := []string{textnorm.Normalize(text1KB).Text}
+	start := cpuTime()
+	n := 0
+	for b.Loop() {
+		if _, err := m.Infer(ctx, texts); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
+}
