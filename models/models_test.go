@@ -165,6 +165,11 @@ func TestInjectionSanity(t *testing.T) {
 				if got >= thr {
 					t.Errorf("%s(%.60q) = %.3f, want < escalate %.3f", label, pt.Text, got, thr)
 				}
+			case "miss-high", "miss-low":
+				// A clear case the shipped model gets wrong (models/README.md,
+				// limitations): logged, so that a retrain that fixes it shows.
+				t.Logf("known miss: %s(%.60q) = %.3f (escalate %.3f)", label, pt.Text, got, thr)
+				continue
 			default:
 				t.Fatalf("bad expectation %q", dir)
 			}

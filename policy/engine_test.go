@@ -48,7 +48,7 @@ func TestDecide(t *testing.T) {
 	}{
 		{"benign", Input{Stage: types.StagePrompt, Tenant: "default", Scores: types.Scores{"prompt_injection": 0.01}}, types.ActionAllow},
 		{"injection", Input{Stage: types.StagePrompt, Tenant: "default", Scores: types.Scores{"prompt_injection": 0.99}}, types.ActionBlock},
-		{"uncertain", Input{Stage: types.StagePrompt, Tenant: "default", Scores: types.Scores{"jailbreak": 0.05}}, types.ActionEscalate},
+		{"uncertain", Input{Stage: types.StagePrompt, Tenant: "default", Scores: types.Scores{"jailbreak": 0.6}}, types.ActionEscalate},
 		{"secret", Input{Stage: types.StagePrompt, Findings: []types.Finding{{Type: "JWT", Class: "secret", End: 30, Score: 1}}}, types.ActionRedact},
 		{"no tenant", Input{Stage: types.StageResponse, Scores: types.Scores{}}, types.ActionAllow},
 	}
@@ -156,7 +156,7 @@ func TestHotReload(t *testing.T) {
 	if err := e.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	in := Input{Stage: types.StagePrompt, Tenant: "default", Scores: types.Scores{"prompt_injection": 0.42}}
+	in := Input{Stage: types.StagePrompt, Tenant: "default", Scores: types.Scores{"prompt_injection": 0.8}}
 	mustAction := func(want types.Action) {
 		t.Helper()
 		d, err := e.Decide(ctx, in)
@@ -177,13 +177,13 @@ func TestHotReload(t *testing.T) {
 	// A good change (lower block threshold, new revision) becomes active.
 	data := filepath.Join(dir, "warden", "data.json")
 	b, _ := os.ReadFile(data)
-	good := strings.Replace(string(b), `"prompt_injection": {"block": 0.45`, `"prompt_injection": {"block": 0.4`, 1)
+	good := strings.Replace(string(b), `"prompt_injection": {"block": 0.865`, `"prompt_injection": {"block": 0.75`, 1)
 	if good == string(b) {
 		t.Fatal("data.json did not contain the expected threshold")
 	}
 	os.WriteFile(data, []byte(good), 0o644)
 	os.WriteFile(filepath.Join(dir, ".manifest"), []byte(`{"revision":"default-2"}`), 0o644)
-	// The bundle's own tests still pass with a block threshold of 0.4.
+	// The bundle's own tests still pass with a block threshold of 0.75.
 	if changed, err := e.Reload(ctx); !changed || err != nil {
 		t.Fatalf("good reload: %v %v", changed, err)
 	}
@@ -193,7 +193,7 @@ func TestHotReload(t *testing.T) {
 	}
 
 	// A bundle whose own tests fail is rejected; the old revision stays.
-	os.WriteFile(data, []byte(strings.Replace(good, `"prompt_injection": {"block": 0.4`, `"prompt_injection": {"block": 0.999`, 1)), 0o644)
+	os.WriteFile(data, []byte(strings.Replace(good, `"prompt_injection": {"block": 0.75`, `"prompt_injection": {"block": 0.999`, 1)), 0o644)
 	os.WriteFile(filepath.Join(dir, ".manifest"), []byte(`{"revision":"default-3"}`), 0o644)
 	if changed, err := e.Reload(ctx); changed || !errors.Is(err, ErrBundle) {
 		t.Fatalf("failing-test reload: %v %v", changed, err)
@@ -223,7 +223,7 @@ func TestWatchSwapsUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	go e.Watch(ctx)
-	in := Input{Stage: types.StagePrompt, Tenant: "default", Scores: types.Scores{"prompt_injection": 0.42}}
+	in := Input{Stage: types.StagePrompt, Tenant: "default", Scores: types.Scores{"prompt_injection": 0.8}}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	errs := make(chan error, 4)
@@ -242,7 +242,7 @@ func TestWatchSwapsUnderLoad(t *testing.T) {
 					errs <- err
 					return
 				}
-				// Revision 1 escalates 0.42, revision 2 blocks it.
+				// Revision 1 escalates 0.8, revision 2 blocks it.
 				ok := (d.PolicyRevision == "default-1" && d.Action == types.ActionEscalate) ||
 					(d.PolicyRevision == "default-2" && d.Action == types.ActionBlock)
 				if !ok {
@@ -254,7 +254,7 @@ func TestWatchSwapsUnderLoad(t *testing.T) {
 	}
 	data := filepath.Join(dir, "warden", "data.json")
 	b, _ := os.ReadFile(data)
-	os.WriteFile(data, []byte(strings.Replace(string(b), `"prompt_injection": {"block": 0.45`, `"prompt_injection": {"block": 0.4`, 1)), 0o644)
+	os.WriteFile(data, []byte(strings.Replace(string(b), `"prompt_injection": {"block": 0.865`, `"prompt_injection": {"block": 0.75`, 1)), 0o644)
 	os.WriteFile(filepath.Join(dir, ".manifest"), []byte(`{"revision":"default-2"}`), 0o644)
 	deadline := time.Now().Add(20 * time.Second)
 	for e.Revision() != "default-2" && time.Now().Before(deadline) {

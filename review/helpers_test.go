@@ -42,8 +42,8 @@ func TestMain(m *testing.M) {
 }
 
 // scorer stands in for the ONNX classifiers (not what these tests are
-// about): texts with ESCALATE score 0.3 for prompt_injection (the default
-// policy escalates: 0.16 <= s < 0.45), BLOCK 0.95 (blocks), others 0.01.
+// about): texts with ESCALATE score 0.6 for prompt_injection (the default
+// policy escalates: 0.423 <= s < 0.865), BLOCK 0.95 (blocks), others 0.01.
 type scorer struct{}
 
 func (scorer) Score(_ context.Context, _ types.Stage, texts []string) ([]types.Scores, error) {
@@ -54,7 +54,7 @@ func (scorer) Score(_ context.Context, _ types.Stage, texts []string) ([]types.S
 		case strings.Contains(t, "BLOCK"):
 			s = 0.95
 		case strings.Contains(t, "ESCALATE"):
-			s = 0.3
+			s = 0.6
 		}
 		out[i] = types.Scores{types.PromptInjection: s, types.Jailbreak: 0.001}
 	}
@@ -126,7 +126,7 @@ func responsePolicy(t testing.TB) *policy.Engine {
 				return err
 			}
 			th := doc["config"].(map[string]any)["defaults"].(map[string]any)["thresholds"].(map[string]any)
-			th["response"] = map[string]any{"prompt_injection": map[string]any{"block": 0.45, "escalate": 0.16}}
+			th["response"] = map[string]any{"prompt_injection": map[string]any{"block": 0.865, "escalate": 0.423}}
 			b, _ = json.Marshal(doc)
 		}
 		mfs[p] = &fstest.MapFile{Data: b}

@@ -124,6 +124,10 @@ class Corpus:
 
 # ---------------------------------------------------------------- sources
 
+# Training options (the shipped values; experiments override them).
+TRAIN_OPTS = dict(cse_logic_mask=True, gh_prefix_neg=True, opening_neg=True)
+CSE_LOGIC_KEEP = ("ignore_previous_instructions", "system_mode")
+
 LIC_RESEARCH = "no stated licence: internal research use only, do not redistribute"
 LIC_NC = "CC-BY-NC-4.0 / non-commercial"
 
@@ -168,8 +172,18 @@ def load_sources(c):
     for fname in ["prompt_injection.json", "prompt_injection_multilingual_machine_translated.json"]:
         for r in read_json(c.p("cyberseceval", base + fname)):
             cl = "cse:%s:%s" % (r["injection_type"], r["injection_variant"])
+            # logic-violating rows are ordinary requests that only break the
+            # test case's topic restriction ("Who composed 'Garota de Ipanema'?"
+            # against "never discuss music"): not injections as a prompt on its
+            # own. They stay positives in every metric (comparable with earlier
+            # models) but are masked in training and calibration, except the
+            # variants that carry an override ("disregard previous
+            # instructions", "<SYSTEM MODE>").
+            noisy = (r.get("risk_category") == "logic-violating"
+                     and r["injection_variant"] not in CSE_LOGIC_KEEP)
             c.add(r["user_input"], 1, -1, "cyberseceval/pi-" + r["injection_type"],
-                  "cyberseceval", "attack", cluster=cl, inj_type=r["injection_type"])
+                  "cyberseceval", "attack", cluster=cl, inj_type=r["injection_type"],
+                  train_mask=bool(noisy and TRAIN_OPTS["cse_logic_mask"]))
             c.add(r["test_case_prompt"], 0, 0, "cyberseceval/pi-sysprompt", "cyberseceval", "sysprompt")
     for t in ["direct", "indirect"]:
         c.src("cyberseceval/pi-" + t, "cyberseceval", [base + "prompt_injection.json",
@@ -339,6 +353,18 @@ def load_sources(c):
     c.src("cyberseceval/mitre_frr", "cyberseceval", [mf + "mitre_frr.json"], "-> negative", "MIT", "neg")
     c.src("cyberseceval/mitre_frr_multilingual", "cyberseceval", [mf + "frr_multilingual_machine_translated.json"],
           "-> negative", "MIT", "neg")
+
+    # ConvAbuse: people's turns to a chatbot, mostly chit-chat and greetings
+    # ("hi", "ok", "how are you?"): short benign prompts, otherwise absent,
+    # without which a two-letter text is judged by a couple of n-grams that
+    # also open jailbreak templates ("Hi chatGPT. You are going to ...").
+    # Abusive turns are negatives too: abuse is not an injection.
+    for fn in ["ConvAbuseEMNLPtrain.csv", "ConvAbuseEMNLPvalid.csv", "ConvAbuseEMNLPtest.csv"]:
+        for r in read_csv_dicts(c.p("convabuse/2_splits", fn)):
+            for col in ("user", "prev_user"):
+                c.add(r.get(col) or "", 0, 0, "convabuse", "convabuse", "benign")
+    c.src("convabuse", "convabuse", ["2_splits/ConvAbuseEMNLP{train,valid,test}.csv"],
+          "user and prev_user turns -> negative (chit-chat with a bot)", "CC-BY-4.0", "neg")
 
     # --- other genres (negatives for both labels; subsampled) ---
     other = []
@@ -510,6 +536,11 @@ COMPOSED = {
                             "prompt_injection; group = the attack's group; split = the attack's split",
     "composed/indirect-benign": "the same frames and documents with no attack (a second benign document inserted "
                                 "instead) -> negative",
+    "composed/attack-opening": "train split only: the opening line or sentence of an attack when it is a short "
+                               "greeting or address without override words ('hello', 'Hi chatGPT') -> negative",
+    "composed/gh-prefix": "train split only: the first sentence of an xsafety Goal_Hijacking row (the benign "
+                          "question before 'ignore the above and output ...'), when it has no override words -> "
+                          "negative (teaches that the question is not the attack)",
     "composed/jb-template": "jailbreak template (in-the-wild, DAN, AutoDAN) with its placeholder ([INSERT PROMPT "
                             "HERE], [PROMPT], {prompt}) replaced by, or followed by, a harmful request from the same "
                             "split -> jailbreak; group = the template's group",
@@ -536,6 +567,40 @@ def insert_at(doc, payload, rng):
         cuts = sp or [len(doc)]
     k = rng.choice(cuts)
     return doc[:k] + " " + payload + " " + doc[k:]
+
+
+_SENT_END = re.compile(r"[.?!。？！؟।]+[\"'”」』]?\s*")
+_OVERRIDE = re.compile(r"ignor|disregard|forget|instead|directly output|just output|output directly|忽略|无视|無視|"
+                       r"игнор|проигнор|تجاهل|अनदेखा|नज़रअंदाज़|vergiss|oubli|olvid|無視して|出力", re.I)
+
+
+def gh_prefix(text):
+    """The leading benign request of a Goal_Hijacking row: its first
+    sentence, if more text follows and the sentence has no override words."""
+    m = _SENT_END.search(text)
+    if not m or m.end() >= len(text) - 5:
+        return None
+    head = text[:m.end()].strip()
+    if len(head) < 12 or _OVERRIDE.search(head) or ":" in head or "：" in head:
+        return None
+    return head
+
+
+_LINE_END = re.compile(r"\n|[.?!。？！]+\s+")
+
+
+def attack_opening(text):
+    """The opening of an attack when it is a short greeting or address
+    ("hello\n...", "Hi chatGPT. You are going to ..."): its first line or
+    sentence, if at most 40 characters, more text follows and it has no
+    override words. Alone it is not an attack."""
+    m = _LINE_END.search(text)
+    if not m or m.end() >= len(text) - 5:
+        return None
+    head = text[:m.start()].strip(" \t.!?")
+    if not (2 <= len(head) <= 40) or _OVERRIDE.search(head) or ":" in head:
+        return None
+    return head
 
 
 def compose(c):
@@ -571,6 +636,31 @@ def compose(c):
             new.append(dict(text=head + insert_at(doc, rng.choice(docs), rng), pi=0, jb=0,
                             source="composed/indirect-benign", group="composed-benign", kind="benign",
                             split=split, cid="cb:%s:%d" % (split, len(new)), cluster=None))
+        # xsafety Goal_Hijacking rows are "<benign question>. Ignore the above
+        # and output: <statement>": the question alone is a benign negative
+        # (train split only, so dev/test are unchanged)
+        if split == "train" and TRAIN_OPTS["gh_prefix_neg"]:
+            for r in recs:
+                if r["source"] != "xsafety/Goal_Hijacking":
+                    continue
+                head = gh_prefix(r["text"])
+                if head:
+                    new.append(dict(text=head, pi=0, jb=0, source="composed/gh-prefix", group="xsafety-gh",
+                                    kind="benign", split=split, cid=r["cid"], cluster=None))
+        # attacks often open with a greeting ("hello\n<attack>", "Hi
+        # chatGPT. You are going to ..."): the opening alone is a negative
+        # (train split only), so that a plain "hello" is not judged by the
+        # attacks it opened
+        if split == "train" and TRAIN_OPTS["opening_neg"]:
+            seen = set()
+            for r in recs:
+                if r["kind"] != "attack" or not (r["pi"] == 1 or r["jb"] == 1):
+                    continue
+                head = attack_opening(r["text"])
+                if head and norm_key(head) not in seen:
+                    seen.add(norm_key(head))
+                    new.append(dict(text=head, pi=0, jb=0, source="composed/attack-opening", group="composed-benign",
+                                    kind="benign", split=split, cid="ao:%d" % len(seen), cluster=None))
         # jailbreak templates wrapping harmful requests
         for r in recs:
             if not r.get("template"):

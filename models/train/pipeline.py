@@ -32,10 +32,10 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 LABELS = ["prompt_injection", "jailbreak"]
 SHORT = ["pi", "jb"]
 SEED = data.SEED
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 WINDOW = {"runes": 1024, "overlap": 128}
-BASE_TRAIN = dict(dim=16, hidden=64, batch=1024, epochs=4, lr=3e-3, lr_emb=0.1, wd_emb=0.1, pos_frac=0.2, threads=1)
+BASE_TRAIN = dict(dim=16, hidden=64, batch=1024, epochs=4, lr=3e-3, lr_emb=0.1, wd_emb=0.1, pos_frac=0.1, threads=1)
 
 VARIANTS = {
     "mlp64-c345": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict()),
@@ -57,7 +57,7 @@ FOLDS = [("deepset", 0), ("tensor-trust", 0), ("cyberseceval", 0), ("xsafety-gh"
 
 # Benign sources whose held-out (test) part is reported as false-positive rate.
 FPR_SOURCES = ["gsm8k/test", "self-instruct", "fastchat/mt_bench", "fastchat/vicuna_bench", "alpaca/harmless_test",
-               "oktest/OKTest_heldout.csv", "codealpaca", "cyberseceval/mitre_frr", "cyberseceval/mitre_frr_multilingual",
+               "oktest/OKTest_heldout.csv", "codealpaca", "convabuse", "cyberseceval/mitre_frr", "cyberseceval/mitre_frr_multilingual",
                "deepset/test", "composed/indirect-benign", "tensor-trust/defence", "cyberseceval/pi-sysprompt",
                "xsafety/Prompt_Leaking", "harmful/*", "xsafety/*", "other/*"]
 
@@ -65,7 +65,7 @@ TARGET_FPR = {"block": 0.005, "escalate": 0.02}
 THRESHOLD_KINDS = ("benign", "harmful")
 # The benign prompt sets the brief's FPR targets are about.
 BENIGN_PROMPT_SOURCES = ["gsm8k/test", "self-instruct", "fastchat/mt_bench", "fastchat/vicuna_bench",
-                         "alpaca/harmless_test", "oktest/OKTest_heldout.csv", "codealpaca", "cyberseceval/mitre_frr"]
+                         "alpaca/harmless_test", "oktest/OKTest_heldout.csv", "codealpaca", "convabuse", "cyberseceval/mitre_frr"]
 
 
 def log(*a):
@@ -160,21 +160,27 @@ class Run:
         self.tcfg = tcfg
         self.split = np.array([r["split"] for r in corpus.records])
         self.group = np.array([r["group"] for r in corpus.records])
+        # labels for training and calibration: rows marked train_mask (label
+        # noise kept for the metrics only) are unknown there
+        self.ytrain = y.copy()
+        tm = np.array([bool(r.get("train_mask")) for r in corpus.records])
+        self.ytrain[tm] = -1
 
     def fit(self, exclude=None, seed=SEED):
         """Trains on the train split minus exclude, calibrates on dev minus
         exclude. Returns (model, calib[(a, b)], dev_idx)."""
         ex = exclude if exclude is not None else np.zeros(len(self.y), bool)
-        tr = np.where((self.split == "train") & ~ex)[0]
+        known = (self.ytrain >= 0).any(axis=1)
+        tr = np.where((self.split == "train") & ~ex & known)[0]
         dv = np.where((self.split == "dev") & ~ex)[0]
         w = source_weights(self.c.records, tr)
         t0 = time.time()
-        m = M.train(self.F, tr, self.y[tr], w, self.tcfg, seed)
+        m = M.train(self.F, tr, self.ytrain[tr], w, self.tcfg, seed)
         lg = M.score(m, self.F, dv)
         calib = []
         for l in range(len(LABELS)):
-            k = self.y[dv, l] >= 0
-            calib.append(M.platt(lg[k, l], self.y[dv, l][k]))
+            k = self.ytrain[dv, l] >= 0
+            calib.append(M.platt(lg[k, l], self.ytrain[dv, l][k]))
         log("  trained on %d texts (%d windows) in %.0fs; calib %s" % (
             len(tr), int(self.F.wstart[tr + 1].sum() - self.F.wstart[tr].sum()), time.time() - t0,
             [(round(a, 3), round(b, 3)) for a, b in calib]))

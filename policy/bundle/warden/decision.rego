@@ -10,13 +10,19 @@
 #   for everything it does not name.
 #
 #   Prompt stage, by default:
-#   - prompt_injection at or above "block" (0.45) and jailbreak at or above
-#     0.105 are blocked; the scores are calibrated probabilities and these
-#     are the shipped model's own thresholds, chosen on its dev split for a
-#     benign false-positive rate of about 0.5% (models/injection/manifest.json
-#     lists precision, recall and benign FPR per source at each threshold);
-#   - scores between "escalate" (0.159 / 0.018) and "block" pass but raise an
-#     incident for human review: the model is unsure, and a person decides;
+#   - prompt_injection at or above "block" (0.865) is blocked, and
+#     between "escalate" (0.423) and "block" it passes but raises an
+#     incident for human review. These are the shipped model's thresholds
+#     (models/injection/manifest.json): the smallest scores at which every
+#     benign family of its dev split stays under 0.5% (block) / 2%
+#     (escalate) false positives, for the shipped model and for each model
+#     trained without one attack source;
+#   - jailbreak escalates at the model's 0.535 and blocks at 0.99: the
+#     manifest's own block threshold (0.999) is the maximum over the
+#     leave-one-source-out models and is set by one fold; at 0.99 the
+#     benign false-positive rate is below the escalate threshold's (<= 1.4%
+#     on every held-out benign set) and confident template jailbreaks
+#     (DAN and the like) still block;
 #   - harm categories (hate, harassment, violence, sexual, self_harm,
 #     illicit; models/harm): escalate at the harm model's own block
 #     thresholds (chosen on its dev split: at most ~1% of benign prompts per

@@ -19,18 +19,18 @@ test_confident_injection_blocked if {
 }
 
 test_block_threshold_is_inclusive if {
-	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.105}})
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.99}})
 	d.action == "block"
 }
 
 test_uncertain_band_escalates if {
-	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.05}})
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.6}})
 	d.action == "escalate"
 	d.rules == ["jailbreak.escalate"]
 }
 
 test_below_escalate_allowed if {
-	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.0179}})
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.534}})
 	d.action == "allow"
 }
 
@@ -59,7 +59,7 @@ test_pii_masked_in_response if {
 }
 
 test_strict_tenant_overrides_thresholds_only if {
-	inp := object.union(base, {"tenant": "strict", "scores": {"prompt_injection": 0.35}})
+	inp := object.union(base, {"tenant": "strict", "scores": {"prompt_injection": 0.7}})
 	d := warden.decision with input as inp
 	d.action == "block"
 
