@@ -110,7 +110,8 @@ func (o BatchOptions) Validate() error {
 // rowScorer is a model whose Infer splits into featurisation, which a
 // Batcher runs on the calling goroutine, and one ONNX run over the rows
 // of many callers. Implementing it promises that a row's scores do not
-// depend on the other rows of its run (bit for bit).
+// depend on the other rows of its run beyond the last bits (padding can
+// change a GEMM's summation order; differences stay below 1e-6).
 type rowScorer interface {
 	featurize(texts []string) [][]int64
 	inferRows(ctx context.Context, rows [][]int64) ([][]float32, error)

@@ -38,14 +38,19 @@ func gapRune(r rune) bool {
 // or a space where letters are joined by punctuation, separates words. A
 // chain with no word gaps is segmented into known English words when it
 // mostly consists of them. It reports whether anything changed.
-func joinSpaced(s string) (string, bool) {
+func joinSpaced(s string) (string, bool) { return joinSpacedWith(s, true) }
+
+// joinSpacedWith is joinSpaced; with words false, a chain without word
+// gaps is joined into one run instead of being segmented into words (a
+// second reading for text whose words the English list does not know).
+func joinSpacedWith(s string, words bool) (string, bool) {
 	var b strings.Builder
 	changed := false
 	start := 0                   // text before start has been written (when changed)
 	chain := make([]span, 0, 64) // the single letters of the current chain
 	flush := func() {
 		if len(chain) >= minSpacedLetters {
-			if out, ok := joinChain(s, chain); ok {
+			if out, ok := joinChain(s, chain, words); ok {
 				if !changed {
 					b.Grow(len(s))
 					changed = true
@@ -122,6 +127,30 @@ func validGap(g string) bool {
 	return n > 0
 }
 
+// keptPunct is the sentence and clause punctuation a word gap keeps.
+const keptPunct = ".,:;!?'\"()¿¡’“”«»。，、：；！？"
+
+// wordGap is what replaces a gap between two words of a chain: the
+// punctuation the gap held besides the letter separator ("r : d" →
+// "r: d", "d.o.n.e.! T" → "done! T"), then a space; an apostrophe alone
+// joins ("w e ' v e" → "we've"); separators such as "/" are dropped. Classifiers read
+// punctuation too, so dropping it would weaken the joined text.
+func wordGap(g, tight string) string {
+	var b strings.Builder
+	for _, r := range g {
+		if strings.ContainsRune(tight, r) || !strings.ContainsRune(keptPunct, r) {
+			continue // separators ("/", "|", "-", "*") only split words
+		}
+		b.WriteRune(r)
+	}
+	switch p := b.String(); p {
+	case "'", "’":
+		return p
+	default:
+		return p + " "
+	}
+}
+
 func hasSpace(g string) bool {
 	for _, r := range g {
 		if unicode.IsSpace(r) {
@@ -137,7 +166,7 @@ type span struct{ start, end int32 }
 // joinChain joins one chain of single letters of s. It splits the chain
 // where a gap is neither the letter gap nor a word gap and joins every part
 // long enough; ok is false when nothing qualifies.
-func joinChain(s string, chain []span) (string, bool) {
+func joinChain(s string, chain []span, words bool) (string, bool) {
 	gap := func(k int) string { return s[chain[k-1].end:chain[k].start] } // before letter k >= 1
 	// The letter gap is the most common gap (among the first few kinds).
 	type kind struct {
@@ -196,7 +225,7 @@ func joinChain(s string, chain []span) (string, bool) {
 			flushGroup := func() {
 				// Without word gaps, or for a group too long to be one
 				// word, find the words.
-				if n := len(out) - mark; n >= 8 && (!wordGaps || n >= 16) {
+				if n := len(out) - mark; words && n >= 8 && (!wordGaps || n >= 16) {
 					seg := segment(string(out[mark:]))
 					out = append(out[:mark], seg...)
 				}
@@ -204,7 +233,7 @@ func joinChain(s string, chain []span) (string, bool) {
 			for k := part; k < end; k++ {
 				if k > part && gap(k) != tight {
 					flushGroup()
-					out = append(out, ' ')
+					out = append(out, wordGap(gap(k), tight)...)
 					mark = len(out)
 				}
 				out = append(out, s[chain[k].start:chain[k].end]...)
@@ -227,6 +256,10 @@ func joinChain(s string, chain []span) (string, bool) {
 			continue
 		}
 		emit(k)
+		if strings.TrimSpace(g) != "" && strings.ContainsRune(tight, ' ') {
+			// "w o r d , n e x t": the comma belongs to the word before.
+			g = strings.TrimLeftFunc(g, unicode.IsSpace)
+		}
 		out = append(out, g...)
 		part, nTight, nBreak = k, 0, 0
 	}

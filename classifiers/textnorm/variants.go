@@ -27,9 +27,10 @@ const (
 	SignalLeetspeak = "leetspeak"
 )
 
-// MaxVariants is the most texts Derive returns: the decoded text and the
-// de-obfuscated one.
-const MaxVariants = 2
+// MaxVariants is the most texts Derive returns: the decoded text, the
+// de-obfuscated one and, for spaced-out letters, the letters joined
+// without word segmentation.
+const MaxVariants = 3
 
 // decodeRounds bounds nested encodings (base64 of hex, ...).
 const decodeRounds = 2
@@ -84,8 +85,10 @@ func Derive(text string) Variants {
 		v.Texts = append(v.Texts, cur)
 	}
 	local := cur
+	joined := ""
 	if c.chain >= minSpacedLetters {
 		if local, spaced = joinSpaced(local); spaced {
+			joined = local
 			c = takeCensus(local)
 		}
 	}
@@ -97,6 +100,16 @@ func Derive(text string) Variants {
 	}
 	if spaced || homo || leet {
 		v.Texts = append(v.Texts, truncate(local, MaxVariantBytes(len(text))))
+	}
+	if spaced {
+		// When words were found by segmenting, also the letters joined
+		// without it: other languages and words the English list lacks
+		// keep their n-grams.
+		if raw, ok := joinSpacedWith(cur, false); ok && raw != joined {
+			if raw = truncate(raw, MaxVariantBytes(len(text))); !contains(v.Texts, raw) {
+				v.Texts = append(v.Texts, raw)
+			}
+		}
 	}
 	for _, s := range []struct {
 		on   bool
