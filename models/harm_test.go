@@ -3,9 +3,7 @@ package models
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/wardenhq/warden/classifiers"
@@ -59,58 +57,7 @@ func readHarmParity(t *testing.T) harmParityFile {
 // probabilities of the training pipeline, per window (one batch, so padding
 // is exercised) and per text through the Suite at both stages.
 func TestHarmParity(t *testing.T) {
-	m := loadHarm(t)
-	p := readHarmParity(t)
-	man := m.Manifest()
-	if strings.Join(man.Labels, ",") != strings.Join(p.Labels, ",") {
-		t.Fatalf("labels %v, parity file has %v", man.Labels, p.Labels)
-	}
-	var wins []string
-	var want [][]float64
-	for _, pt := range p.Texts {
-		ws := classifiers.Windows(textnorm.Normalize(pt.Text).Text, man.Window.Runes, man.Window.Overlap)
-		if len(ws) != pt.Windows {
-			t.Fatalf("%.40q: %d windows, pipeline had %d", pt.Text, len(ws), pt.Windows)
-		}
-		wins = append(wins, ws...)
-		want = append(want, pt.WindowProbs...)
-	}
-	got, err := m.Infer(context.Background(), wins)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range wins {
-		for j := range man.Labels {
-			if strings.TrimSpace(wins[i]) == "" {
-				want[i][j] = 0 // the runtime scores a window without n-grams as 0
-			}
-			if d := math.Abs(float64(got[i][j]) - want[i][j]); d > p.Tolerance {
-				t.Errorf("window %d (%.40q) %s: ORT %.6f, PyTorch %.6f", i, wins[i], man.Labels[j], got[i][j], want[i][j])
-			}
-		}
-	}
-	suite := classifiers.NewSuite(m)
-	texts := make([]string, len(p.Texts))
-	for i, pt := range p.Texts {
-		texts[i] = textnorm.Normalize(pt.Text).Text
-	}
-	for _, stage := range []types.Stage{types.StagePrompt, types.StageResponse} {
-		scores, err := suite.Score(context.Background(), stage, texts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, pt := range p.Texts {
-			for j, l := range man.Labels {
-				w := pt.Probs[j]
-				if strings.TrimSpace(texts[i]) == "" {
-					w = 0
-				}
-				if d := math.Abs(scores[i][l] - w); d > p.Tolerance {
-					t.Errorf("stage %v text %.40q %s: suite %.6f, PyTorch %.6f", stage, pt.Text, l, scores[i][l], w)
-				}
-			}
-		}
-	}
+	checkParity(t, loadHarm(t), readHarmParity(t).parityFile, types.StagePrompt, types.StageResponse)
 }
 
 // TestHarmSanity checks hand-written clear cases (English and other

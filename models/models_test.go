@@ -77,8 +77,16 @@ func readParity(t *testing.T) parityFile {
 // window (one batched run, so padding is exercised) and per text through
 // the Suite (windowing + max).
 func TestInjectionParity(t *testing.T) {
-	m := loadInjection(t)
-	p := readParity(t)
+	checkParity(t, loadInjection(t), readParity(t), types.StagePrompt)
+}
+
+// checkParity compares Go featurising + ONNX Runtime with the PyTorch
+// probabilities of the training pipeline: window by window (one batched
+// run, so padding is exercised) and per text through the Suite (windowing
+// + max) at each of the stages. The runtime scores a window without any
+// n-gram as 0 (no evidence) instead of running it through the net.
+func checkParity(t *testing.T, m *classifiers.Model, p parityFile, stages ...types.Stage) {
+	t.Helper()
 	man := m.Manifest()
 	if strings.Join(man.Labels, ",") != strings.Join(p.Labels, ",") {
 		t.Fatalf("labels %v, parity file has %v", man.Labels, p.Labels)
@@ -99,33 +107,34 @@ func TestInjectionParity(t *testing.T) {
 	}
 	for i := range wins {
 		for j := range man.Labels {
+			w := want[i][j]
 			if strings.TrimSpace(wins[i]) == "" {
-				// The runtime scores a window without any n-gram as 0
-				// (no evidence) instead of running it through the net.
-				want[i][j] = 0
+				w = 0
 			}
-			if d := math.Abs(float64(got[i][j]) - want[i][j]); d > p.Tolerance {
-				t.Errorf("window %d (%.40q) %s: ORT %.6f, PyTorch %.6f", i, wins[i], man.Labels[j], got[i][j], want[i][j])
+			if d := math.Abs(float64(got[i][j]) - w); d > p.Tolerance {
+				t.Errorf("window %d (%.40q) %s: ORT %.6f, PyTorch %.6f", i, wins[i], man.Labels[j], got[i][j], w)
 			}
 		}
 	}
-
 	suite := classifiers.NewSuite(m)
 	texts := make([]string, len(p.Texts))
 	for i, pt := range p.Texts {
 		texts[i] = textnorm.Normalize(pt.Text).Text
 	}
-	scores, err := suite.Score(context.Background(), types.StagePrompt, texts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, pt := range p.Texts {
-		for j, l := range man.Labels {
-			if strings.TrimSpace(texts[i]) == "" {
-				pt.Probs[j] = 0 // see above
-			}
-			if d := math.Abs(scores[i][l] - pt.Probs[j]); d > p.Tolerance {
-				t.Errorf("text %.40q %s: suite %.6f, PyTorch %.6f", pt.Text, l, scores[i][l], pt.Probs[j])
+	for _, stage := range stages {
+		scores, err := suite.Score(context.Background(), stage, texts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, pt := range p.Texts {
+			for j, l := range man.Labels {
+				w := pt.Probs[j]
+				if strings.TrimSpace(texts[i]) == "" {
+					w = 0
+				}
+				if d := math.Abs(scores[i][l] - w); d > p.Tolerance {
+					t.Errorf("stage %v text %.40q %s: suite %.6f, PyTorch %.6f", stage, pt.Text, l, scores[i][l], w)
+				}
 			}
 		}
 	}
