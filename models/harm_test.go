@@ -138,25 +138,7 @@ func TestHarmManifest(t *testing.T) {
 	if !man.AppliesTo("prompt") || !man.AppliesTo("response") {
 		t.Errorf("stages %v: want prompt and response", man.Stages)
 	}
-	for _, l := range man.Labels {
-		th := man.Thresholds[l]
-		if th["escalate"] <= 0 || th["block"] < th["escalate"] || th["block"] >= 1 {
-			t.Errorf("%s thresholds %v: want 0 < escalate <= block < 1", l, th)
-		}
-	}
-	if man.Featurizer.MaxRunes < man.Window.Runes {
-		t.Errorf("max_runes %d < window %d: windows would be cut", man.Featurizer.MaxRunes, man.Window.Runes)
-	}
-	if len(man.Training) == 0 || len(man.Metrics) == 0 || man.License == "" {
-		t.Error("training, metrics and license must be recorded")
-	}
-	st, err := os.Stat("harm/model.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Size() > 10<<20 {
-		t.Errorf("model.onnx is %d bytes, budget is 10 MiB", st.Size())
-	}
+	checkBookkeeping(t, man, "harm", 10<<20)
 }
 
 // TestHarmEmbedded loads the harm model from the embedded FS next to

@@ -199,25 +199,7 @@ func TestManifest(t *testing.T) {
 	if man.Name != "injection" || man.Kind != classifiers.KindHashgram {
 		t.Errorf("name/kind = %s/%s", man.Name, man.Kind)
 	}
-	for _, l := range man.Labels {
-		th := man.Thresholds[l]
-		if th["escalate"] <= 0 || th["block"] < th["escalate"] || th["block"] >= 1 {
-			t.Errorf("%s thresholds %v: want 0 < escalate <= block < 1", l, th)
-		}
-	}
-	if man.Featurizer.MaxRunes < man.Window.Runes {
-		t.Errorf("max_runes %d < window %d: windows would be cut", man.Featurizer.MaxRunes, man.Window.Runes)
-	}
-	if len(man.Training) == 0 || len(man.Metrics) == 0 || man.License == "" {
-		t.Error("training, metrics and license must be recorded")
-	}
-	st, err := os.Stat("injection/model.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Size() > 16<<20 {
-		t.Errorf("model.onnx is %d bytes, budget is 16 MiB", st.Size())
-	}
+	checkBookkeeping(t, man, "injection", 16<<20)
 }
 
 // TestEmbeddedFS loads every shipped model from the embedded FS.
@@ -301,4 +283,30 @@ func BenchmarkFeaturize1KB(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
 	b.ReportMetric(float64(len(ids)), "ids")
+}
+
+// checkBookkeeping checks what every shipped hashgram manifest must hold:
+// ordered thresholds per label, windows the featurizer does not cut,
+// recorded training, metrics and licence, and the model file's size budget.
+func checkBookkeeping(t *testing.T, man *classifiers.Manifest, dir string, budget int64) {
+	t.Helper()
+	for _, l := range man.Labels {
+		th := man.Thresholds[l]
+		if th["escalate"] <= 0 || th["block"] < th["escalate"] || th["block"] >= 1 {
+			t.Errorf("%s thresholds %v: want 0 < escalate <= block < 1", l, th)
+		}
+	}
+	if man.Featurizer.MaxRunes < man.Window.Runes {
+		t.Errorf("max_runes %d < window %d: windows would be cut", man.Featurizer.MaxRunes, man.Window.Runes)
+	}
+	if len(man.Training) == 0 || len(man.Metrics) == 0 || man.License == "" {
+		t.Error("training, metrics and license must be recorded")
+	}
+	st, err := os.Stat(dir + "/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() > budget {
+		t.Errorf("%s/model.onnx is %d bytes, budget is %d MiB", dir, st.Size(), budget>>20)
+	}
 }
