@@ -15,9 +15,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -26,6 +28,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 var seeds = []string{
@@ -66,6 +71,99 @@ func rss(pid int) (cur, peak string) {
 		}
 	}
 	return cur, peak
+}
+
+// histogram is the check-duration histogram of one stage, summed over
+// actions: cumulative counts per upper bound.
+type histogram struct {
+	bounds []float64
+	counts []float64
+	count  float64
+}
+
+// checkHistogram scrapes warden_check_duration_seconds for stage.
+func checkHistogram(client *http.Client, url, stage string) (histogram, error) {
+	var h histogram
+	resp, err := client.Get(url)
+	if err != nil {
+		return h, fmt.Errorf("scraping %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return h, fmt.Errorf("parsing %s: %w", url, err)
+	}
+	fam := fams["warden_check_duration_seconds"]
+	if fam == nil {
+		return h, fmt.Errorf("%s has no warden_check_duration_seconds", url)
+	}
+	byBound := map[float64]float64{}
+	for _, m := range fam.GetMetric() {
+		ok := false
+		for _, l := range m.GetLabel() {
+			ok = ok || (l.GetName() == "stage" && l.GetValue() == stage)
+		}
+		if !ok || m.GetHistogram() == nil {
+			continue
+		}
+		for _, b := range m.GetHistogram().GetBucket() {
+			byBound[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+		}
+		h.count += float64(m.GetHistogram().GetSampleCount())
+	}
+	for b := range byBound {
+		h.bounds = append(h.bounds, b)
+	}
+	slices.Sort(h.bounds)
+	for _, b := range h.bounds {
+		h.counts = append(h.counts, byBound[b])
+	}
+	return h, nil
+}
+
+// sub leaves the observations made since o (same buckets).
+func (h *histogram) sub(o histogram) {
+	if len(o.counts) == len(h.counts) {
+		for i := range h.counts {
+			h.counts[i] -= o.counts[i]
+		}
+		h.count -= o.count
+	}
+}
+
+// atMost is the fraction of observations at or below bound (a bucket edge).
+func (h histogram) atMost(bound float64) float64 {
+	if h.count == 0 {
+		return 0
+	}
+	for i, b := range h.bounds {
+		if b >= bound {
+			return h.counts[i] / h.count
+		}
+	}
+	return 1
+}
+
+// quantile interpolates linearly inside the bucket that holds q, as
+// Prometheus' histogram_quantile does.
+func (h histogram) quantile(q float64) string {
+	if h.count == 0 {
+		return "n/a"
+	}
+	rank := q * h.count
+	lo, prev := 0.0, 0.0
+	for i, b := range h.bounds {
+		if h.counts[i] >= rank {
+			if math.IsInf(b, 1) {
+				return fmt.Sprintf("> %v", time.Duration(lo*float64(time.Second)))
+			}
+			f := (rank - prev) / max(h.counts[i]-prev, 1)
+			return time.Duration((lo + f*(b-lo)) * float64(time.Second)).Round(10 * time.Microsecond).String()
+		}
+		lo, prev = b, h.counts[i]
+	}
+	return "n/a"
 }
 
 func main() {
@@ -155,11 +253,21 @@ func main() {
 		}
 		fmt.Println()
 	}
+	metricsURL := strings.TrimSuffix(*url, "/v1/check") + "/metrics"
+	before, berr := checkHistogram(client, metricsURL, *stage)
 	run(fmt.Sprintf("check (%d-byte %s texts)", *size, *stage), func(i int) *http.Request {
 		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, *url, bytes.NewReader(bodies[i%len(bodies)]))
 		req.Header.Set("Content-Type", "application/json")
 		return req
 	})
+	after, aerr := checkHistogram(client, metricsURL, *stage)
+	if err := errors.Join(berr, aerr); err != nil {
+		fmt.Fprintln(os.Stderr, "server-side latency unavailable:", err)
+	} else {
+		after.sub(before)
+		fmt.Printf("  server-side (warden_check_duration_seconds, %.0f checks): p50 %s p99 %s; <= 2 ms %.1f %%, <= 10 ms %.1f %%\n",
+			after.count, after.quantile(0.50), after.quantile(0.99), 100*after.atMost(0.002), 100*after.atMost(0.010))
+	}
 	if *healthz {
 		hz := strings.TrimSuffix(*url, "/v1/check") + "/healthz"
 		run("healthz", func(int) *http.Request {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -313,6 +314,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		ui.Register(srv.Engine())
 	}
+	if cfg.PprofAddr != "" {
+		_, stop, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -348,4 +357,23 @@ type checkerFunc func(context.Context, check.Request) (check.Result, error)
 
 func (f checkerFunc) Check(ctx context.Context, r check.Request) (check.Result, error) {
 	return f(ctx, r)
+}
+
+// servePprof serves Go's runtime profiles (net/http/pprof) on their own
+// listener, apart from the API, for engineers measuring a running guard.
+func servePprof(addr string, log *slog.Logger) (bound string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("WARDEN_PPROF_ADDR: listening on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	log.Info("profiling endpoint", "addr", ln.Addr().String())
+	return ln.Addr().String(), func() { _ = hs.Close() }, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -122,5 +123,24 @@ func TestServeEmbeddedDefault(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("warden serve did not stop")
+	}
+}
+
+// TestPprofEndpoint: WARDEN_PPROF_ADDR serves the runtime profiles on its
+// own listener.
+func TestPprofEndpoint(t *testing.T) {
+	addr, stop, err := servePprof("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	resp, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "goroutine profile") {
+		t.Fatalf("status %d: %.200s", resp.StatusCode, b)
 	}
 }

@@ -104,6 +104,10 @@ type Config struct {
 	Tier2Model  string
 	Tier2Bands  string
 	Tier2Budget time.Duration
+	// PprofAddr, when set, serves Go's net/http/pprof profiles on a
+	// separate listener (WARDEN_PPROF_ADDR, e.g. 127.0.0.1:6060; empty:
+	// off). Profiles carry no request text, but keep it on loopback.
+	PprofAddr string
 }
 
 // Default returns the documented defaults.
@@ -233,6 +237,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	str("WARDEN_TIER2_MODEL", &c.Tier2Model)
 	str("WARDEN_TIER2_BANDS", &c.Tier2Bands)
 	dur("WARDEN_TIER2_BUDGET", &c.Tier2Budget)
+	str("WARDEN_PPROF_ADDR", &c.PprofAddr)
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}
@@ -287,6 +292,11 @@ func (c Config) Validate() error {
 	}
 	if c.BatchWorkers < 0 || c.BatchWorkers > 64 {
 		errs = append(errs, fmt.Errorf("WARDEN_BATCH_WORKERS %d outside 0..64", c.BatchWorkers))
+	}
+	if c.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			errs = append(errs, fmt.Errorf("WARDEN_PPROF_ADDR %q: %w", c.PprofAddr, err))
+		}
 	}
 	if c.Tier2Budget <= 0 {
 		errs = append(errs, fmt.Errorf("WARDEN_TIER2_BUDGET %v must be positive", c.Tier2Budget))

@@ -57,3 +57,15 @@ func TestInvalidReportsEveryError(t *testing.T) {
 		}
 	}
 }
+
+func TestPprofAddr(t *testing.T) {
+	env := map[string]string{"WARDEN_PPROF_ADDR": "127.0.0.1:6060"}
+	c, err := Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil || c.PprofAddr != "127.0.0.1:6060" {
+		t.Fatalf("%+v %v", c.PprofAddr, err)
+	}
+	env["WARDEN_PPROF_ADDR"] = "6060"
+	if _, err := Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil || !strings.Contains(err.Error(), "WARDEN_PPROF_ADDR") {
+		t.Fatalf("bad address accepted: %v", err)
+	}
+}
