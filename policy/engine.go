@@ -244,34 +244,55 @@ func (e *Engine) Decide(ctx context.Context, in Input) (types.Decision, error) {
 }
 
 func (in Input) value() ast.Value {
-	scores := ast.NewObject()
+	scores := ast.NewObjectWithCapacity(len(in.Scores))
 	for k, v := range in.Scores {
-		scores.Insert(ast.StringTerm(k), ast.FloatNumberTerm(v))
+		scores.Insert(term(k), ast.FloatNumberTerm(v))
 	}
 	findings := make([]*ast.Term, len(in.Findings))
 	for i, f := range in.Findings {
 		findings[i] = ast.ObjectTerm(
-			ast.Item(ast.StringTerm("type"), ast.StringTerm(f.Type)),
-			ast.Item(ast.StringTerm("class"), ast.StringTerm(f.Class)),
-			ast.Item(ast.StringTerm("start"), ast.IntNumberTerm(f.Start)),
-			ast.Item(ast.StringTerm("end"), ast.IntNumberTerm(f.End)),
-			ast.Item(ast.StringTerm("score"), ast.FloatNumberTerm(f.Score)),
-			ast.Item(ast.StringTerm("detector"), ast.StringTerm(f.Detector)),
+			ast.Item(keyType, term(f.Type)),
+			ast.Item(keyClass, term(f.Class)),
+			ast.Item(keyStart, ast.IntNumberTerm(f.Start)),
+			ast.Item(keyEnd, ast.IntNumberTerm(f.End)),
+			ast.Item(keyScore, scoreTerm(f.Score)),
+			ast.Item(keyDetector, term(f.Detector)),
 		)
 	}
 	signals := make([]*ast.Term, len(in.Signals))
 	for i, s := range in.Signals {
-		signals[i] = ast.StringTerm(s)
+		signals[i] = term(s)
 	}
-	obj := ast.NewObject(
-		ast.Item(ast.StringTerm("stage"), ast.StringTerm(in.Stage.String())),
-		ast.Item(ast.StringTerm("tenant"), ast.StringTerm(in.Tenant)),
-		ast.Item(ast.StringTerm("source"), ast.StringTerm(in.Source)),
-		ast.Item(ast.StringTerm("scores"), ast.NewTerm(scores)),
-		ast.Item(ast.StringTerm("findings"), ast.ArrayTerm(findings...)),
-		ast.Item(ast.StringTerm("signals"), ast.ArrayTerm(signals...)),
-		ast.Item(ast.StringTerm("text_length"), ast.IntNumberTerm(in.TextLength)),
-	)
+	// finding_types summarises the findings by type, so that a policy can
+	// decide per type rather than per finding: {"EMAIL": {"class": "pii",
+	// "count": 2, "scores": [1, 1]}}.
+	byType := ast.NewObjectWithCapacity(4)
+	for i, f := range in.Findings {
+		k := term(f.Type)
+		if byType.Get(k) != nil {
+			continue
+		}
+		var sc []*ast.Term
+		for j := i; j < len(in.Findings); j++ {
+			if in.Findings[j].Type == f.Type {
+				sc = append(sc, findings[j].Value.(ast.Object).Get(keyScore))
+			}
+		}
+		byType.Insert(k, ast.ObjectTerm(
+			ast.Item(keyClass, term(f.Class)),
+			ast.Item(keyCount, ast.IntNumberTerm(len(sc))),
+			ast.Item(keyScores, ast.ArrayTerm(sc...)),
+		))
+	}
+	obj := ast.NewObjectWithCapacity(11)
+	obj.Insert(keyFindingTypes, ast.NewTerm(byType))
+	obj.Insert(keyStage, term(in.Stage.String()))
+	obj.Insert(keyTenant, term(in.Tenant))
+	obj.Insert(keySource, term(in.Source))
+	obj.Insert(keyScores, ast.NewTerm(scores))
+	obj.Insert(keyFindings, ast.ArrayTerm(findings...))
+	obj.Insert(keySignals, ast.ArrayTerm(signals...))
+	obj.Insert(keyTextLength, ast.IntNumberTerm(in.TextLength))
 	if in.Metadata != nil {
 		if v, err := ast.InterfaceToValue(in.Metadata); err == nil {
 			obj.Insert(ast.StringTerm("metadata"), ast.NewTerm(v))
@@ -280,7 +301,7 @@ func (in Input) value() ast.Value {
 	if len(in.Tiers) > 0 {
 		tiers := ast.NewObject()
 		for k, v := range in.Tiers {
-			tiers.Insert(ast.StringTerm(k), ast.IntNumberTerm(v))
+			tiers.Insert(term(k), ast.IntNumberTerm(v))
 		}
 		obj.Insert(ast.StringTerm("tiers"), ast.NewTerm(tiers))
 	}
@@ -291,6 +312,47 @@ func (in Input) value() ast.Value {
 		))
 	}
 	return obj
+}
+
+// Keys of the input document, built once.
+var (
+	keyType, keyClass, keyStart, keyEnd = ast.StringTerm("type"), ast.StringTerm("class"), ast.StringTerm("start"), ast.StringTerm("end")
+	keyScore, keyDetector               = ast.StringTerm("score"), ast.StringTerm("detector")
+	keyStage, keyTenant, keySource      = ast.StringTerm("stage"), ast.StringTerm("tenant"), ast.StringTerm("source")
+	keyScores, keyFindings, keySignals  = ast.StringTerm("scores"), ast.StringTerm("findings"), ast.StringTerm("signals")
+	keyTextLength, keyCount             = ast.StringTerm("text_length"), ast.StringTerm("count")
+	keyFindingTypes                     = ast.StringTerm("finding_types")
+)
+
+// terms caches the string terms of input values drawn from small
+// vocabularies (categories, finding types, classes, detectors, stages,
+// tenants), so that building the input allocates less. It stops growing at
+// maxCachedTerms, so arbitrary caller-chosen strings cannot inflate it.
+var terms sync.Map
+
+var cachedTerms atomic.Int64
+
+const maxCachedTerms = 4096
+
+func term(s string) *ast.Term {
+	if t, ok := terms.Load(s); ok {
+		return t.(*ast.Term)
+	}
+	t := ast.StringTerm(s)
+	if cachedTerms.Load() < maxCachedTerms {
+		if _, loaded := terms.LoadOrStore(s, t); !loaded {
+			cachedTerms.Add(1)
+		}
+	}
+	return t
+}
+
+// scoreTerm avoids formatting the most common finding score.
+func scoreTerm(f float64) *ast.Term {
+	if f == 1 {
+		return ast.IntNumberTerm(1)
+	}
+	return ast.FloatNumberTerm(f)
 }
 
 // parseDecision checks the shape of data.warden.decision strictly.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -271,15 +272,50 @@ func TestWatchSwapsUnderLoad(t *testing.T) {
 	}
 }
 
+// BenchmarkDecide measures one decision of the default bundle: "typical" is
+// a 1 KB prompt with all eight category scores and one finding (allowed);
+// "findings" has nine findings of five types at the response stage (four
+// types masked); "block" is a strict-tenant injection with secrets.
 func BenchmarkDecide(b *testing.B) {
 	e := loadDefault(b)
 	ctx := context.Background()
-	in := Input{Stage: types.StagePrompt, Tenant: "default", Source: "hook",
-		Scores:   types.Scores{"prompt_injection": 0.12, "jailbreak": 0.03, "hate": 0.01, "violence": 0.02},
-		Findings: []types.Finding{{Type: "EMAIL", Class: "pii", Start: 3, End: 20, Score: 1}}, TextLength: 1024}
-	for b.Loop() {
-		if _, err := e.Decide(ctx, in); err != nil {
-			b.Fatal(err)
-		}
+	scores := types.Scores{"prompt_injection": 0.12, "jailbreak": 0.03, "hate": 0.01, "violence": 0.02,
+		"harassment": 0.1, "sexual": 0.01, "self_harm": 0.01, "illicit": 0.2}
+	many := []types.Finding{
+		{Type: "CREDIT_CARD", Class: "pii", Start: 3, End: 20, Score: 1},
+		{Type: "EMAIL", Class: "pii", Start: 30, End: 50, Score: 1},
+		{Type: "AWS_ACCESS_KEY", Class: "secret", Start: 60, End: 80, Score: 1},
+		{Type: "GITHUB_TOKEN", Class: "secret", Start: 90, End: 130, Score: 1},
+		{Type: "CREDIT_CARD", Class: "pii", Start: 203, End: 220, Score: 1},
+		{Type: "EMAIL", Class: "pii", Start: 230, End: 250, Score: 1},
+		{Type: "AWS_ACCESS_KEY", Class: "secret", Start: 260, End: 280, Score: 1},
+		{Type: "GITHUB_TOKEN", Class: "secret", Start: 290, End: 330, Score: 1},
+		{Type: "PERSON", Class: "pii", Start: 400, End: 408, Score: 0.9},
+	}
+	blockScores := maps.Clone(scores)
+	blockScores["prompt_injection"] = 0.95
+	for _, bc := range []struct {
+		name string
+		in   Input
+		want types.Action
+	}{
+		{"typical", Input{Stage: types.StagePrompt, Tenant: "default", Source: "hook", Scores: scores,
+			Findings: []types.Finding{{Type: "EMAIL", Class: "pii", Start: 3, End: 20, Score: 1}}, TextLength: 1024}, types.ActionAllow},
+		{"findings", Input{Stage: types.StageResponse, Tenant: "default", Source: "hook", Scores: scores,
+			Findings: many, TextLength: 1024}, types.ActionRedact},
+		{"block", Input{Stage: types.StagePrompt, Tenant: "strict", Source: "hook", Scores: blockScores,
+			Findings: many[:4], TextLength: 1024}, types.ActionBlock},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			d, err := e.Decide(ctx, bc.in)
+			if err != nil || d.Action != bc.want {
+				b.Fatalf("decision %v (%v), want %v", d.Action, err, bc.want)
+			}
+			for b.Loop() {
+				if _, err := e.Decide(ctx, bc.in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

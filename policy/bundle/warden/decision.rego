@@ -43,6 +43,11 @@
 #   by default, so names are findings the policy sees and a tenant opts in
 #   to masking them (tenant "strict" does).
 #
+#   Thresholds: every category names "escalate"; "block" is optional (a
+#   category without it never blocks) and must not be below "escalate". A
+#   bundle test checks both for the defaults and every tenant, so a bad
+#   configuration is rejected at reload.
+#
 #   Redaction (config "redact.<stage>"): a finding's mode is looked up by its
 #   type ("types": {"EMAIL": "vault"}) and then by its class ("classes":
 #   {"pii": ..., "secret": ...}); "none" leaves it. Findings come from
@@ -62,92 +67,80 @@ package warden
 
 import rego.v1
 
-# The effective configuration for this request: the tenant's settings
-# deep-merged over the defaults, so a tenant overrides only what it names.
-cfg := object.union(data.warden.config.defaults, object.get(data.warden.config.tenants, input.tenant, {}))
-
-thresholds := object.get(cfg.thresholds, input.stage, {})
-
-block_hits contains hit if {
-	some cat, t in thresholds
-	s := input.scores[cat]
-	s >= t.block
-	hit := {
-		"rule": sprintf("%s.block", [cat]),
-		"reason": sprintf("%s score %.2f >= block threshold %.2f", [cat, s, t.block]),
-	}
-}
-
-escalate_hits contains hit if {
-	some cat, t in thresholds
-	s := input.scores[cat]
-	s >= t.escalate
-	s < object.get(t, "block", 2)
-	hit := {
-		"rule": sprintf("%s.escalate", [cat]),
-		"reason": sprintf("%s score %.2f >= escalate threshold %.2f", [cat, s, t.escalate]),
-	}
-}
-
-escalate_hits contains hit if {
-	some sig in input.signals
-	sig in cfg.signals[input.stage].escalate
-	hit := {
-		"rule": sprintf("signal.%s", [sig]),
-		"reason": sprintf("obfuscation signal %s", [sig]),
-	}
-}
-
-redact_cfg := object.get(cfg.redact, input.stage, {})
-
-# The redaction mode for a finding: by type first, then by class. "none"
-# leaves the finding in place.
-redaction_mode(f) := redact_cfg.types[f.type]
-
-redaction_mode(f) := redact_cfg.classes[f.class] if not redact_cfg.types[f.type]
-
-# Findings from statistical detectors (the PERSON/LOCATION model) carry a
-# confidence; below the type's min_score they are not acted on. Rule-based
-# findings score 1.0 (validated structure) or their stated evidence.
-min_score(t) := object.get(object.get(cfg, "min_score", {}), t, 0)
-
-redactions contains {"type": f.type, "mode": mode, "min_score": min_score(f.type)} if {
-	some f in input.findings
-	f.score >= min_score(f.type)
-	mode := redaction_mode(f)
-	mode != "none"
-}
-
-redact_hits contains hit if {
-	some r in redactions
-	n := count([f | some f in input.findings; f.type == r.type; f.score >= min_score(f.type)])
-	hit := {
-		"rule": sprintf("redact.%s", [r.type]),
-		"reason": sprintf("%d %s finding(s) redacted (%s)", [n, r.type, r.mode]),
-	}
-}
-
-action := "block" if {
-	count(block_hits) > 0
-} else := "escalate" if {
-	count(escalate_hits) > 0
-} else := "redact" if {
-	count(redactions) > 0
-} else := "allow"
-
-# Most severe first: block, escalate, then redaction hits.
-hits := array.concat(array.concat([h | some h in block_hits], [h | some h in escalate_hits]), [h | some h in redact_hits])
-
-# restore: vault tokens in a model's answer are replaced by the values they
-# stand for (the user's own data coming back to them). Only tokens this
-# tenant's vault issued can be restored; a stage without the setting never
-# restores.
-restore := object.get(cfg.restore, input.stage, false)
-
+# The whole decision is one rule: every intermediate value is a local
+# variable, not a rule of its own. On a 2-core machine each rule evaluation
+# costs OPA several microseconds, and this layout keeps a decision near a
+# hundred of them (go test ./policy -bench Decide; docs/benchmarks.md).
 decision := {
 	"action": action,
 	"reasons": [h.reason | some h in hits],
 	"rules": [h.rule | some h in hits],
-	"redactions": [r | some r in redactions],
-	"restore": restore,
+	"redactions": redactions,
+	# restore: vault tokens in a model's answer are replaced by the values
+	# they stand for (the user's own data coming back to them); only tokens
+	# this tenant's vault issued can be restored.
+	"restore": object.get(cfg.restore, input.stage, false),
+} if {
+	# The effective configuration: the tenant's settings deep-merged over
+	# the defaults, so a tenant overrides only what it names.
+	cfg := merged(data.warden.config.defaults, object.get(data.warden.config.tenants, input.tenant, {}))
+	thresholds := object.get(cfg.thresholds, input.stage, {})
+
+	# One pass over the categories: the scores at or above escalate. Only
+	# these are looked at again.
+	over := [[cat, s, t] |
+		some cat, t in thresholds
+		s := input.scores[cat]
+		s >= t.escalate
+	]
+	blocks := [{"rule": sprintf("%s.block", [x[0]]), "reason": sprintf("%s score %.2f >= block threshold %.2f", [x[0], x[1], x[2].block])} |
+		some x in over
+		x[1] >= x[2].block
+	]
+	escalates := array.concat(
+		[{"rule": sprintf("%s.escalate", [x[0]]), "reason": sprintf("%s score %.2f >= escalate threshold %.2f", [x[0], x[1], x[2].escalate])} |
+			some x in over
+			x[1] < object.get(x[2], "block", 2)
+		],
+		[{"rule": sprintf("signal.%s", [sig]), "reason": sprintf("obfuscation signal %s", [sig])} |
+			some sig in input.signals
+			sig in cfg.signals[input.stage].escalate
+		],
+	)
+
+	# Redaction per finding type (input.finding_types summarises the
+	# findings by type): the mode by type first, then by class; "none"
+	# leaves the findings. Findings from statistical detectors (the
+	# PERSON/LOCATION model) carry a confidence; below the type's min_score
+	# they are not acted on. Rule-based findings score 1.0.
+	rc := object.get(cfg.redact, input.stage, {})
+	by_type := object.get(rc, "types", {})
+	by_class := object.get(rc, "classes", {})
+	min_scores := object.get(cfg, "min_score", {})
+	red := [[type, mode, m, n] |
+		some type, f in input.finding_types
+		mode := object.get(by_type, type, object.get(by_class, f.class, "none"))
+		mode != "none"
+		m := object.get(min_scores, type, 0)
+		n := count([s | some s in f.scores; s >= m])
+		n > 0
+	]
+	redactions := [{"type": r[0], "mode": r[1], "min_score": r[2]} | some r in red]
+	redacted := [{"rule": sprintf("redact.%s", [r[0]]), "reason": sprintf("%d %s finding(s) redacted (%s)", [r[3], r[0], r[1]])} | some r in red]
+
+	# block > escalate > redact > allow; hits most severe first.
+	action := most_severe(blocks, escalates, red)
+	hits := array.concat(array.concat(blocks, escalates), redacted)
 }
+
+merged(defaults, overrides) := defaults if {
+	overrides == {}
+} else := object.union(defaults, overrides)
+
+most_severe(blocks, escalates, red) := "block" if {
+	count(blocks) > 0
+} else := "escalate" if {
+	count(escalates) > 0
+} else := "redact" if {
+	count(red) > 0
+} else := "allow"

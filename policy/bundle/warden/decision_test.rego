@@ -4,6 +4,14 @@ import rego.v1
 
 import data.warden
 
+# found is the input's findings and their summary by type, as the engine
+# builds it (policy.Input).
+found(fs) := {"findings": fs, "finding_types": {t: {"class": f.class, "count": count(sc), "scores": sc} |
+	some f in fs
+	t := f.type
+	sc := [g.score | some g in fs; g.type == t]
+}}
+
 base := {"stage": "prompt", "tenant": "default", "source": "hook", "scores": {}, "findings": [], "signals": [], "text_length": 10}
 
 test_benign_allowed if {
@@ -41,20 +49,20 @@ test_response_stage_not_blocked_on_injection if {
 
 test_secret_masked_in_prompt if {
 	f := {"type": "AWS_ACCESS_KEY", "class": "secret", "start": 0, "end": 20, "score": 1}
-	d := warden.decision with input as object.union(base, {"findings": [f]})
+	d := warden.decision with input as object.union(base, found([f]))
 	d.action == "redact"
 	d.redactions == [{"type": "AWS_ACCESS_KEY", "mode": "mask", "min_score": 0}]
 }
 
 test_pii_passes_in_prompt_by_default if {
 	f := {"type": "EMAIL", "class": "pii", "start": 0, "end": 12, "score": 1}
-	d := warden.decision with input as object.union(base, {"findings": [f]})
+	d := warden.decision with input as object.union(base, found([f]))
 	d.action == "allow"
 }
 
 test_pii_masked_in_response if {
 	f := {"type": "EMAIL", "class": "pii", "start": 0, "end": 12, "score": 1}
-	d := warden.decision with input as object.union(base, {"stage": "response", "findings": [f]})
+	d := warden.decision with input as object.union(base, object.union({"stage": "response"}, found([f])))
 	d.action == "redact"
 }
 
@@ -70,7 +78,7 @@ test_strict_tenant_overrides_thresholds_only if {
 
 test_strict_tenant_masks_pii_in_prompt if {
 	f := {"type": "EMAIL", "class": "pii", "start": 0, "end": 12, "score": 1}
-	d := warden.decision with input as object.union(base, {"tenant": "strict", "findings": [f]})
+	d := warden.decision with input as object.union(base, object.union({"tenant": "strict"}, found([f])))
 	d.action == "redact"
 }
 
@@ -87,7 +95,7 @@ test_tag_chars_escalate if {
 
 test_block_wins_and_keeps_redactions if {
 	f := {"type": "GITHUB_TOKEN", "class": "secret", "start": 0, "end": 40, "score": 1}
-	d := warden.decision with input as object.union(base, {"scores": {"prompt_injection": 0.99}, "findings": [f]})
+	d := warden.decision with input as object.union(base, object.union({"scores": {"prompt_injection": 0.99}}, found([f])))
 	d.action == "block"
 	count(d.redactions) == 1
 }
@@ -101,10 +109,10 @@ test_restore_only_at_response_stage if {
 
 test_low_confidence_names_left_alone if {
 	weak := {"type": "PERSON", "class": "pii", "start": 0, "end": 6, "score": 0.7}
-	d := warden.decision with input as object.union(base, {"stage": "response", "tenant": "strict", "findings": [weak]})
+	d := warden.decision with input as object.union(base, object.union({"stage": "response", "tenant": "strict"}, found([weak])))
 	d.action == "allow"
 	strong := object.union(weak, {"score": 0.97})
-	d2 := warden.decision with input as object.union(base, {"stage": "response", "tenant": "strict", "findings": [strong]})
+	d2 := warden.decision with input as object.union(base, object.union({"stage": "response", "tenant": "strict"}, found([strong])))
 	d2.action == "redact"
 }
 
@@ -132,4 +140,24 @@ test_response_harm_thresholds_are_the_response_ones if {
 	d.action == "escalate"
 	d2 := warden.decision with input as object.union(base, {"stage": "response", "scores": {"hate": 0.6}})
 	d2.action == "allow"
+}
+
+# Every threshold names "escalate", and "block" (when present) is not below
+# it, for the defaults and for every tenant's merged settings: the policy
+# looks at a category only once its score reaches escalate.
+test_every_threshold_names_escalate_at_or_below_block if {
+	d := data.warden.config.defaults
+	configs := array.concat([d], [object.union(d, c) | some c in data.warden.config.tenants])
+	bad := [[stage, cat] |
+		some c in configs
+		some stage, ts in object.get(c, "thresholds", {})
+		some cat, t in ts
+		not valid_threshold(t)
+	]
+	bad == []
+}
+
+valid_threshold(t) if {
+	is_number(t.escalate)
+	object.get(t, "block", 2) >= t.escalate
 }

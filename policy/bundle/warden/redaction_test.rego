@@ -15,7 +15,7 @@ pii(t) := {"type": t, "class": "pii", "start": 20, "end": 30, "score": 0.9}
 
 test_every_secret_type_masked_in_prompt if {
 	fs := [secret("PASSWORD"), secret("URL_CREDENTIALS"), secret("PRIVATE_KEY"), secret("JWT"), secret("API_KEY")]
-	d := warden.decision with input as object.union(red_base, {"findings": fs})
+	d := warden.decision with input as object.union(red_base, found(fs))
 	d.action == "redact"
 	count(d.redactions) == 5
 	every r in d.redactions {
@@ -25,13 +25,13 @@ test_every_secret_type_masked_in_prompt if {
 
 test_pii_and_names_pass_in_prompt_by_default if {
 	fs := [pii("PERSON"), pii("LOCATION"), pii("PHONE")]
-	d := warden.decision with input as object.union(red_base, {"findings": fs})
+	d := warden.decision with input as object.union(red_base, found(fs))
 	d.action == "allow"
 	d.redactions == []
 }
 
 test_secret_and_pii_in_prompt_only_secret_redacted if {
-	d := warden.decision with input as object.union(red_base, {"findings": [secret("GITHUB_TOKEN"), pii("EMAIL")]})
+	d := warden.decision with input as object.union(red_base, found([secret("GITHUB_TOKEN"), pii("EMAIL")]))
 	d.redactions == [{"type": "GITHUB_TOKEN", "mode": "mask", "min_score": 0}]
 }
 
@@ -39,13 +39,13 @@ test_secret_and_pii_in_prompt_only_secret_redacted if {
 # (models/ner/manifest.json): names and places are findings, and a tenant
 # opts in to masking them ("strict" does).
 test_names_reported_not_masked_in_response_by_default if {
-	d := warden.decision with input as object.union(red_base, {"stage": "response", "findings": [pii("PERSON"), pii("LOCATION"), pii("EMAIL")]})
+	d := warden.decision with input as object.union(red_base, object.union({"stage": "response"}, found([pii("PERSON"), pii("LOCATION"), pii("EMAIL")])))
 	d.action == "redact"
 	{r.type | some r in d.redactions} == {"EMAIL"}
 }
 
 test_names_masked_in_response_for_strict if {
-	d := warden.decision with input as object.union(red_base, {"stage": "response", "tenant": "strict", "findings": [pii("PERSON"), pii("LOCATION")]})
+	d := warden.decision with input as object.union(red_base, object.union({"stage": "response", "tenant": "strict"}, found([pii("PERSON"), pii("LOCATION")])))
 	d.action == "redact"
 	{r.type | some r in d.redactions} == {"PERSON", "LOCATION"}
 }
@@ -63,14 +63,14 @@ tenant_cfg := {
 
 test_tenant_type_modes_override_class if {
 	fs := [pii("EMAIL"), pii("PHONE"), pii("IP_ADDRESS"), pii("US_SSN"), secret("AWS_ACCESS_KEY")]
-	d := warden.decision with input as object.union(red_base, {"tenant": "crm", "findings": fs})
+	d := warden.decision with input as object.union(red_base, object.union({"tenant": "crm"}, found(fs)))
 		with data.warden.config as tenant_cfg
 	modes := {r.type: r.mode | some r in d.redactions}
 	modes == {"EMAIL": "vault", "PHONE": "hash", "US_SSN": "mask", "AWS_ACCESS_KEY": "mask"}
 }
 
 test_redaction_reason_names_type_and_mode if {
-	d := warden.decision with input as object.union(red_base, {"findings": [secret("PASSWORD"), secret("PASSWORD")]})
+	d := warden.decision with input as object.union(red_base, found([secret("PASSWORD"), secret("PASSWORD")]))
 	"redact.PASSWORD" in d.rules
 	some reason in d.reasons
 	contains(reason, "2 PASSWORD finding(s) redacted (mask)")
