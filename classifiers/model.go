@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -224,11 +225,8 @@ func (m *Model) featurize(texts []string) [][]int64 {
 	s := m.scratch.Get().(*hashgram.Scratch)
 	defer m.scratch.Put(s)
 	rows := make([][]int64, len(texts))
-	var flat []int64
 	for i, t := range texts {
-		start := len(flat)
-		flat = m.feat.Append(flat, t, s)
-		rows[i] = flat[start:len(flat):len(flat)]
+		rows[i] = m.feat.Append(nil, t, s)
 	}
 	return rows
 }
@@ -250,12 +248,21 @@ func (m *Model) inferRows(ctx context.Context, rows [][]int64) ([][]float32, err
 		width = max(width, len(r))
 	}
 	b := len(rows)
-	ids := make([]int64, b*width)
-	mask := make([]float32, b*width)
-	for i, r := range rows {
-		copy(ids[i*width:], r)
-		for j := range r {
-			mask[i*width+j] = 1
+	var ids []int64
+	var mask []float32
+	if b == 1 && len(rows[0]) == width {
+		// One row (the common case below saturation): no padding, so the
+		// row itself is the ids tensor and the mask is all ones (shared,
+		// read-only).
+		ids, mask = rows[0], ones(width)
+	} else {
+		ids = make([]int64, b*width)
+		mask = make([]float32, b*width)
+		for i, r := range rows {
+			copy(ids[i*width:], r)
+			for j := range r {
+				mask[i*width+j] = 1
+			}
 		}
 	}
 	shape := ort.NewShape(int64(b), int64(width))
@@ -307,4 +314,20 @@ func (m *Model) inferRows(ctx context.Context, rows [][]int64) ([][]float32, err
 		res[i] = append([]float32(nil), data[i*c:(i+1)*c]...)
 	}
 	return res, nil
+}
+
+// onesBuf holds a read-only run of float32 ones, grown on demand, that
+// single-row runs use as their mask.
+var onesBuf atomic.Pointer[[]float32]
+
+func ones(n int) []float32 {
+	if p := onesBuf.Load(); p != nil && len(*p) >= n {
+		return (*p)[:n:n]
+	}
+	buf := make([]float32, max(n, 4096))
+	for i := range buf {
+		buf[i] = 1
+	}
+	onesBuf.Store(&buf)
+	return buf[:n:n]
 }

@@ -23,6 +23,7 @@ package hashgram
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -169,6 +170,9 @@ func (f *Featurizer) Append(dst []int64, text string, s *Scratch) []int64 {
 	f.prepare(text, s)
 	mod := uint64(f.cfg.Buckets - 1)
 	wmax, cmax := maxOrder(f.cfg.WordNgrams), maxOrder(f.cfg.CharNgrams)
+	// At most one id per wanted order at each token and each rune: grow
+	// dst once instead of doubling it through the loops.
+	dst = slices.Grow(dst, len(s.tokens)*len(f.cfg.WordNgrams)+len(s.runes)*len(f.cfg.CharNgrams))
 	wseed, cseed := fnvByte(fnvOffset, 'w'), fnvByte(fnvOffset, 'c')
 	for i := range s.tokens {
 		h := wseed

@@ -302,29 +302,45 @@ func (s *Service) versions() map[string]string {
 // decide runs detectors, classifiers and the policy. On error it returns
 // the cause label for metrics.
 func (s *Service) decide(ctx context.Context, req Request, text string, norm textnorm.Result, res *Result) (types.Decision, string, error) {
+	// Detectors and classifiers are independent: the detectors run on
+	// their own goroutine while this one classifies, so that a check on a
+	// multi-core machine takes the longer of the two, not their sum.
+	type detected struct {
+		findings []types.Finding
+		err      error
+	}
+	var detc chan detected
 	if s.det != nil {
-		_, dspan := s.tracer.Start(ctx, "warden.detect")
-		f, err := s.det.Detect(ctx, text)
-		dspan.SetAttributes(attribute.Int("warden.findings", len(f)))
-		dspan.End()
-		if err != nil {
-			return types.Decision{}, causeOf(ctx, "detector_error"), err
-		}
-		res.Findings = f
+		detc = make(chan detected, 1)
+		go func() {
+			_, dspan := s.tracer.Start(ctx, "warden.detect")
+			f, err := s.det.Detect(ctx, text)
+			dspan.SetAttributes(attribute.Int("warden.findings", len(f)))
+			dspan.End()
+			detc <- detected{f, err}
+		}()
 	}
 
 	cctx, cspan := s.tracer.Start(ctx, "warden.classify")
 	cctx, routes := classifiers.RecordRoutes(cctx)
 	t0 := time.Now()
-	scores, sigs, err := classify(cctx, s.cls, req.Stage, []string{norm.Text})
+	scores, sigs, cerr := classify(cctx, s.cls, req.Stage, []string{norm.Text})
 	s.classify.Record(ctx, time.Since(t0).Seconds(), metric.WithAttributes(attribute.String("stage", req.Stage.String())))
-	if err != nil {
-		cspan.RecordError(err)
+	if cerr != nil {
+		cspan.RecordError(cerr)
 		cspan.SetStatus(codes.Error, "classify failed")
-		cspan.End()
-		return types.Decision{}, causeOf(ctx, "classifier_error"), err
 	}
 	cspan.End()
+	if detc != nil {
+		d := <-detc
+		if d.err != nil {
+			return types.Decision{}, causeOf(ctx, "detector_error"), d.err
+		}
+		res.Findings = d.findings
+	}
+	if cerr != nil {
+		return types.Decision{}, causeOf(ctx, "classifier_error"), cerr
+	}
 	res.Scores = scores[0]
 	res.Signals = textnorm.MergeSignals(norm.Signals, sigs[0])
 	if r := routes.Routes(); len(r) > 0 {
