@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/wardenhq/warden/internal/types"
@@ -125,32 +126,63 @@ func (s *Suite) ScoreSignals(ctx context.Context, stage types.Stage, texts []str
 	for i := range out {
 		out[i] = types.Scores{}
 	}
+	// The models run concurrently (each on its own goroutine, the first on
+	// this one) and their scores are merged in model order afterwards, so
+	// the result does not depend on which finished first.
+	var apply []Scorer
 	for _, m := range s.models {
-		man := m.Manifest()
-		if !man.AppliesTo(stage.String()) {
-			continue
+		if m.Manifest().AppliesTo(stage.String()) {
+			apply = append(apply, m)
 		}
+	}
+	type scored struct {
+		probs [][]float32
+		owner []int
+		err   error
+	}
+	results := make([]scored, len(apply))
+	run := func(i int) {
+		m := apply[i]
+		man := m.Manifest()
 		var windows []string
 		var owner []int
-		for i, t := range x.texts {
+		for j, t := range x.texts {
 			for _, w := range Windows(t, man.Window.Runes, man.Window.Overlap) {
 				windows = append(windows, w)
-				owner = append(owner, x.owner[i])
+				owner = append(owner, x.owner[j])
 			}
 		}
+		var probs [][]float32
 		for lo := 0; lo < len(windows); lo += maxBatch {
 			hi := min(lo+maxBatch, len(windows))
-			probs, err := m.Infer(ctx, windows[lo:hi])
+			p, err := m.Infer(ctx, windows[lo:hi])
 			if err != nil {
-				return nil, nil, err
+				results[i].err = err
+				return
 			}
-			for k, row := range probs {
-				sc := out[owner[lo+k]]
-				for j, p := range row {
-					l := man.Labels[j]
-					if v, ok := sc[l]; !ok || float64(p) > v {
-						sc[l] = float64(p)
-					}
+			probs = append(probs, p...)
+		}
+		results[i] = scored{probs: probs, owner: owner}
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < len(apply); i++ {
+		wg.Go(func() { run(i) })
+	}
+	if len(apply) > 0 {
+		run(0)
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		labels := apply[i].Manifest().Labels
+		for k, row := range r.probs {
+			sc := out[r.owner[k]]
+			for j, p := range row {
+				l := labels[j]
+				if v, ok := sc[l]; !ok || float64(p) > v {
+					sc[l] = float64(p)
 				}
 			}
 		}

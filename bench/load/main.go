@@ -96,7 +96,8 @@ func checkHistogram(client *http.Client, url, stage string) (histogram, error) {
 	}
 	fam := fams["warden_check_duration_seconds"]
 	if fam == nil {
-		return h, fmt.Errorf("%s has no warden_check_duration_seconds", url)
+		// No check yet since the server started.
+		return h, nil
 	}
 	byBound := map[float64]float64{}
 	for _, m := range fam.GetMetric() {
@@ -124,7 +125,7 @@ func checkHistogram(client *http.Client, url, stage string) (histogram, error) {
 
 // sub leaves the observations made since o (same buckets).
 func (h *histogram) sub(o histogram) {
-	if len(o.counts) == len(h.counts) {
+	if o.count > 0 && len(o.counts) == len(h.counts) {
 		for i := range h.counts {
 			h.counts[i] -= o.counts[i]
 		}
