@@ -21,7 +21,6 @@ package policy
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,6 +31,7 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -230,7 +230,7 @@ func (e *Engine) Decide(ctx context.Context, in Input) (types.Decision, error) {
 		return types.Decision{}, ErrNotLoaded
 	}
 	start := time.Now()
-	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value()))
+	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value()), rego.EvalGenerateJSON(keepAST), rego.EvalMetrics(noMetrics))
 	e.evalLatency.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("stage", in.Stage.String())))
 	if err != nil {
 		return types.Decision{PolicyRevision: c.revision}, fmt.Errorf("evaluating %s (revision %s): %w", Query, c.revision, err)
@@ -355,6 +355,15 @@ func scoreTerm(f float64) *ast.Term {
 	return ast.FloatNumberTerm(f)
 }
 
+// keepAST makes Eval return the decision as the AST term OPA computed,
+// which parseDecision reads directly, instead of converting it to Go maps
+// first.
+func keepAST(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
+
+// noMetrics spares each evaluation OPA's per-query metrics (maps and
+// timers nobody reads); Decide records its own latency.
+var noMetrics = metrics.NoOp()
+
 // parseDecision checks the shape of data.warden.decision strictly.
 func parseDecision(rs rego.ResultSet) (types.Decision, error) {
 	var d types.Decision
@@ -364,48 +373,53 @@ func parseDecision(rs rego.ResultSet) (types.Decision, error) {
 	if len(rs) > 1 {
 		return d, fmt.Errorf("%w: %s has %d results", ErrDecision, Query, len(rs))
 	}
-	obj, ok := rs[0].Expressions[0].Value.(map[string]any)
+	t, ok := rs[0].Expressions[0].Value.(*ast.Term)
 	if !ok {
-		return d, fmt.Errorf("%w: %s is %T, want object", ErrDecision, Query, rs[0].Expressions[0].Value)
+		return d, fmt.Errorf("%w: %s is %T, want an AST term", ErrDecision, Query, rs[0].Expressions[0].Value)
 	}
-	as, ok := obj["action"].(string)
+	obj, ok := t.Value.(ast.Object)
 	if !ok {
-		return d, fmt.Errorf("%w: action is %T, want string", ErrDecision, obj["action"])
+		return d, fmt.Errorf("%w: %s is %s, want object", ErrDecision, Query, ast.ValueName(t.Value))
+	}
+	as, err := str(obj.Get(keyAction), "action")
+	if err != nil {
+		return d, err
 	}
 	a, err := types.ParseAction(as)
 	if err != nil {
 		return d, fmt.Errorf("%w: %w", ErrDecision, err)
 	}
 	d.Action = a
-	if d.Reasons, err = stringList(obj, "reasons"); err != nil {
+	if d.Reasons, err = stringList(obj, keyReasons); err != nil {
 		return d, err
 	}
-	if d.RuleIDs, err = stringList(obj, "rules"); err != nil {
+	if d.RuleIDs, err = stringList(obj, keyRules); err != nil {
 		return d, err
 	}
-	if raw, ok := obj["redactions"]; ok {
-		list, ok := raw.([]any)
+	if raw := obj.Get(keyRedactions); raw != nil {
+		list, ok := raw.Value.(*ast.Array)
 		if !ok {
-			return d, fmt.Errorf("%w: redactions is %T, want array", ErrDecision, raw)
+			return d, fmt.Errorf("%w: redactions is %s, want array", ErrDecision, ast.ValueName(raw.Value))
 		}
-		for i, r := range list {
-			ro, ok := r.(map[string]any)
+		for i := range list.Len() {
+			r := list.Elem(i)
+			ro, ok := r.Value.(ast.Object)
 			if !ok {
-				return d, fmt.Errorf("%w: redactions[%d] is %T, want object", ErrDecision, i, r)
+				return d, fmt.Errorf("%w: redactions[%d] is %s, want object", ErrDecision, i, ast.ValueName(r.Value))
 			}
-			typ, ok1 := ro["type"].(string)
-			mode, ok2 := ro["mode"].(string)
-			if !ok1 || !ok2 || typ == "" || !RedactionModes[mode] {
+			typ, err1 := str(ro.Get(keyType), "type")
+			mode, err2 := str(ro.Get(keyMode), "mode")
+			if err1 != nil || err2 != nil || typ == "" || !RedactionModes[mode] {
 				return d, fmt.Errorf("%w: redactions[%d] needs a type and a mode in mask|partial|hash|vault", ErrDecision, i)
 			}
 			red := types.Redaction{Type: typ, Mode: mode}
-			if ms, ok := ro["min_score"]; ok {
-				n, ok := ms.(json.Number)
+			if ms := ro.Get(keyMinScore); ms != nil {
+				n, ok := ms.Value.(ast.Number)
 				if !ok {
-					return d, fmt.Errorf("%w: redactions[%d].min_score is %T, want number", ErrDecision, i, ms)
+					return d, fmt.Errorf("%w: redactions[%d].min_score is %s, want number", ErrDecision, i, ast.ValueName(ms.Value))
 				}
-				v, err := n.Float64()
-				if err != nil || v < 0 || v > 1 {
+				v, ok := n.Float64()
+				if !ok || v < 0 || v > 1 {
 					return d, fmt.Errorf("%w: redactions[%d].min_score must be in [0, 1]", ErrDecision, i)
 				}
 				red.MinScore = v
@@ -413,12 +427,12 @@ func parseDecision(rs rego.ResultSet) (types.Decision, error) {
 			d.Redactions = append(d.Redactions, red)
 		}
 	}
-	if raw, ok := obj["restore"]; ok {
-		b, ok := raw.(bool)
+	if raw := obj.Get(keyRestore); raw != nil {
+		b, ok := raw.Value.(ast.Boolean)
 		if !ok {
-			return d, fmt.Errorf("%w: restore is %T, want boolean", ErrDecision, raw)
+			return d, fmt.Errorf("%w: restore is %s, want boolean", ErrDecision, ast.ValueName(raw.Value))
 		}
-		d.Restore = b
+		d.Restore = bool(b)
 	}
 	if d.Action != types.ActionAllow && len(d.Reasons) == 0 {
 		return d, fmt.Errorf("%w: action %s without reasons", ErrDecision, d.Action)
@@ -429,22 +443,40 @@ func parseDecision(rs rego.ResultSet) (types.Decision, error) {
 	return d, nil
 }
 
-func stringList(obj map[string]any, key string) ([]string, error) {
-	raw, ok := obj[key]
+// Keys of the decision document.
+var (
+	keyAction, keyReasons, keyRules = ast.StringTerm("action"), ast.StringTerm("reasons"), ast.StringTerm("rules")
+	keyRedactions, keyRestore       = ast.StringTerm("redactions"), ast.StringTerm("restore")
+	keyMode, keyMinScore            = ast.StringTerm("mode"), ast.StringTerm("min_score")
+)
+
+func str(t *ast.Term, name string) (string, error) {
+	if t == nil {
+		return "", fmt.Errorf("%w: %s is missing, want string", ErrDecision, name)
+	}
+	s, ok := t.Value.(ast.String)
 	if !ok {
+		return "", fmt.Errorf("%w: %s is %s, want string", ErrDecision, name, ast.ValueName(t.Value))
+	}
+	return string(s), nil
+}
+
+func stringList(obj ast.Object, key *ast.Term) ([]string, error) {
+	raw := obj.Get(key)
+	if raw == nil {
 		return []string{}, nil
 	}
-	list, ok := raw.([]any)
+	list, ok := raw.Value.(*ast.Array)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s is %T, want array of strings", ErrDecision, key, raw)
+		return nil, fmt.Errorf("%w: %s is %s, want array of strings", ErrDecision, key.Value, ast.ValueName(raw.Value))
 	}
-	out := make([]string, len(list))
-	for i, v := range list {
-		s, ok := v.(string)
+	out := make([]string, list.Len())
+	for i := range out {
+		s, ok := list.Elem(i).Value.(ast.String)
 		if !ok {
-			return nil, fmt.Errorf("%w: %s[%d] is %T, want string", ErrDecision, key, i, v)
+			return nil, fmt.Errorf("%w: %s[%d] is %s, want string", ErrDecision, key.Value, i, ast.ValueName(list.Elem(i).Value))
 		}
-		out[i] = s
+		out[i] = string(s)
 	}
 	return out, nil
 }

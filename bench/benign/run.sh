@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# How often the default policy blocks or escalates benign prompts: every
+# benign set the shipped classifiers did not train on (bench/benign/sets.py
+# says which and why), through the whole pipeline with `warden eval`.
+#
+#   make build && bench/benign/run.sh            # summary per set
+#   OUT=/tmp/benign bench/benign/run.sh          # keep the JSONL, text and JSON reports
+#
+# Env: WARDEN_DATA (default ../shared/data), WARDEN_ONNXRUNTIME_LIB (default:
+# scripts/fetch-onnxruntime.sh), WARDEN_BIN (default bin/warden).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+data=${WARDEN_DATA:-../shared/data}
+bin=${WARDEN_BIN:-bin/warden}
+out=${OUT:-$(mktemp -d)}
+export WARDEN_ONNXRUNTIME_LIB=${WARDEN_ONNXRUNTIME_LIB:-$(scripts/fetch-onnxruntime.sh)}
+python3 bench/benign/sets.py "$data" "$out" >/dev/null
+total=0 flagged=0
+for f in "$out"/*.jsonl; do
+  name=$(basename "$f" .jsonl)
+  "$bin" eval -concurrency 2 -progress off -json "$out/$name.json" "$f" >"$out/$name.txt"
+  line=$(grep -E '^benign rows' "$out/$name.txt")
+  n=$(sed -E 's/^benign rows ([0-9]+):.*/\1/' <<<"$line")
+  k=$(sed -E 's/.*blocked or escalated [0-9.]+% \(([0-9]+)\).*/\1/' <<<"$line")
+  cats=$(awk '/^category/{on=1; next} on && NF==0 {on=0} on && $NF!="0.0%" {printf "%s %s  ", $1, $NF}' "$out/$name.txt")
+  printf '%-16s %5d prompts  blocked or escalated %5.1f %% (%d)  %s\n' "$name" "$n" "$(awk -v k="$k" -v n="$n" 'BEGIN{print 100*k/n}')" "$k" "$cats"
+  total=$((total + n)) flagged=$((flagged + k))
+done
+printf '%-16s %5d prompts  blocked or escalated %5.1f %% (%d)\n' "all" "$total" "$(awk -v k="$flagged" -v n="$total" 'BEGIN{print 100*k/n}')" "$flagged"
+echo "reports in $out"
