@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -47,35 +46,20 @@ func refusalDetails(res *check.Result) map[string]any {
 }
 
 func (p *proxy) messages(c *gin.Context) {
-	svc := p.e.service()
-	if svc == nil {
-		anthropicError(c, http.StatusServiceUnavailable, CodeNotReady, "api_error", "Warden is loading its models and policy")
-		return
-	}
-	ri, err := requestInfo(c)
-	if err != nil {
-		anthropicError(c, http.StatusBadRequest, CodeInvalidTenant, "invalid_request_error", err.Error())
-		return
-	}
-	body, err := readBody(c, p.cfg.MaxRequestBytes)
-	if err != nil {
-		if errors.Is(err, errBodyTooLarge) {
-			anthropicError(c, http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "request_too_large", fmt.Sprintf("request body exceeds %d bytes", p.cfg.MaxRequestBytes))
-			return
+	pr, ok := p.decodeRequest(c, func(status int, code, msg string) {
+		typ := "invalid_request_error"
+		switch {
+		case status == http.StatusRequestEntityTooLarge:
+			typ = "request_too_large"
+		case status >= 500:
+			typ = "api_error"
 		}
-		anthropicError(c, http.StatusBadRequest, CodeInvalidRequest, "invalid_request_error", "could not read the request body")
+		anthropicError(c, status, code, typ, msg)
+	})
+	if !ok {
 		return
 	}
-	var req map[string]json.RawMessage
-	if !utf8.Valid(body) || json.Unmarshal(body, &req) != nil {
-		anthropicError(c, http.StatusBadRequest, CodeInvalidJSON, "invalid_request_error", "the request body is not a JSON object in UTF-8")
-		return
-	}
-	var msgs []map[string]json.RawMessage
-	if err := json.Unmarshal(req["messages"], &msgs); err != nil || len(msgs) == 0 {
-		anthropicError(c, http.StatusBadRequest, CodeInvalidRequest, "invalid_request_error", "messages must be a non-empty array of message objects")
-		return
-	}
+	svc, ri, body, req, msgs := pr.svc, pr.ri, pr.body, pr.req, pr.msgs
 	stream := string(req["stream"]) == "true"
 	model, _ := rawString(req["model"])
 	parts, changed, err := anthropicPromptParts(msgs)

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -46,35 +45,17 @@ func openaiError(c *gin.Context, status int, code, typ, msg string) {
 }
 
 func (p *proxy) chatCompletions(c *gin.Context) {
-	svc := p.e.service()
-	if svc == nil {
-		openaiError(c, http.StatusServiceUnavailable, CodeNotReady, "server_error", "Warden is loading its models and policy")
-		return
-	}
-	ri, err := requestInfo(c)
-	if err != nil {
-		openaiError(c, http.StatusBadRequest, CodeInvalidTenant, "invalid_request_error", err.Error())
-		return
-	}
-	body, err := readBody(c, p.cfg.MaxRequestBytes)
-	if err != nil {
-		if errors.Is(err, errBodyTooLarge) {
-			openaiError(c, http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "invalid_request_error", fmt.Sprintf("request body exceeds %d bytes", p.cfg.MaxRequestBytes))
-			return
+	pr, ok := p.decodeRequest(c, func(status int, code, msg string) {
+		typ := "invalid_request_error"
+		if status >= 500 {
+			typ = "server_error"
 		}
-		openaiError(c, http.StatusBadRequest, CodeInvalidRequest, "invalid_request_error", "could not read the request body")
+		openaiError(c, status, code, typ, msg)
+	})
+	if !ok {
 		return
 	}
-	var req map[string]json.RawMessage
-	if !utf8.Valid(body) || json.Unmarshal(body, &req) != nil {
-		openaiError(c, http.StatusBadRequest, CodeInvalidJSON, "invalid_request_error", "the request body is not a JSON object in UTF-8")
-		return
-	}
-	var msgs []map[string]json.RawMessage
-	if err := json.Unmarshal(req["messages"], &msgs); err != nil || len(msgs) == 0 {
-		openaiError(c, http.StatusBadRequest, CodeInvalidRequest, "invalid_request_error", "messages must be a non-empty array of message objects")
-		return
-	}
+	svc, ri, body, req, msgs := pr.svc, pr.ri, pr.body, pr.req, pr.msgs
 	stream := string(req["stream"]) == "true"
 	n := 1
 	if raw, ok := req["n"]; ok && !isNull(raw) {

@@ -149,6 +149,50 @@ func requestInfo(c *gin.Context) (reqInfo, error) {
 }
 
 // readBody reads a request body up to the limit.
+// proxyRequest is a chat request both proxies decode the same way: the
+// guard, the caller, the raw body, the body as a JSON object and its
+// messages.
+type proxyRequest struct {
+	svc  *check.Service
+	ri   reqInfo
+	body []byte
+	req  map[string]json.RawMessage
+	msgs []map[string]json.RawMessage
+}
+
+// decodeRequest reads and checks what every proxied chat request needs;
+// fail writes the provider's error shape (status, Warden code, message).
+// It reports false when it has answered the request.
+func (p *proxy) decodeRequest(c *gin.Context, fail func(status int, code, msg string)) (proxyRequest, bool) {
+	var pr proxyRequest
+	if pr.svc = p.e.service(); pr.svc == nil {
+		fail(http.StatusServiceUnavailable, CodeNotReady, "Warden is loading its models and policy")
+		return pr, false
+	}
+	var err error
+	if pr.ri, err = requestInfo(c); err != nil {
+		fail(http.StatusBadRequest, CodeInvalidTenant, err.Error())
+		return pr, false
+	}
+	if pr.body, err = readBody(c, p.cfg.MaxRequestBytes); err != nil {
+		if errors.Is(err, errBodyTooLarge) {
+			fail(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("request body exceeds %d bytes", p.cfg.MaxRequestBytes))
+			return pr, false
+		}
+		fail(http.StatusBadRequest, CodeInvalidRequest, "could not read the request body")
+		return pr, false
+	}
+	if !utf8.Valid(pr.body) || json.Unmarshal(pr.body, &pr.req) != nil {
+		fail(http.StatusBadRequest, CodeInvalidJSON, "the request body is not a JSON object in UTF-8")
+		return pr, false
+	}
+	if err := json.Unmarshal(pr.req["messages"], &pr.msgs); err != nil || len(pr.msgs) == 0 {
+		fail(http.StatusBadRequest, CodeInvalidRequest, "messages must be a non-empty array of message objects")
+		return pr, false
+	}
+	return pr, true
+}
+
 func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	if err != nil {
