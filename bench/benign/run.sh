@@ -5,6 +5,7 @@
 #
 #   make build && bench/benign/run.sh            # summary per set
 #   OUT=/tmp/benign bench/benign/run.sh          # keep the JSONL, text and JSON reports
+#   SHOW=1 bench/benign/run.sh                   # also list the flagged prompts
 #
 # Env: WARDEN_DATA (default ../shared/data), WARDEN_ONNXRUNTIME_LIB (default:
 # scripts/fetch-onnxruntime.sh), WARDEN_BIN (default bin/warden).
@@ -18,7 +19,7 @@ python3 bench/benign/sets.py "$data" "$out" >/dev/null
 total=0 flagged=0
 for f in "$out"/*.jsonl; do
   name=$(basename "$f" .jsonl)
-  "$bin" eval -concurrency 2 -progress off -json "$out/$name.json" "$f" >"$out/$name.txt"
+  "$bin" eval -concurrency 2 -progress off -json "$out/$name.json" -rows "$out/$name.rows.jsonl" "$f" >"$out/$name.txt"
   line=$(grep -E '^benign rows' "$out/$name.txt")
   n=$(sed -E 's/^benign rows ([0-9]+):.*/\1/' <<<"$line")
   k=$(sed -E 's/.*blocked or escalated [0-9.]+% \(([0-9]+)\).*/\1/' <<<"$line")
@@ -27,4 +28,17 @@ for f in "$out"/*.jsonl; do
   total=$((total + n)) flagged=$((flagged + k))
 done
 printf '%-16s %5d prompts  blocked or escalated %5.1f %% (%d)\n' "all" "$total" "$(awk -v k="$flagged" -v n="$total" 'BEGIN{print 100*k/n}')" "$flagged"
+if [ -n "${SHOW:-}" ]; then
+  # The flagged prompts themselves (row results joined to the input by line).
+  python3 - "$out" <<'PY'
+import glob, json, os, sys
+for rows in sorted(glob.glob(os.path.join(sys.argv[1], "*.rows.jsonl"))):
+    name = os.path.basename(rows)[:-len(".rows.jsonl")]
+    texts = [json.loads(l)["text"] for l in open(os.path.join(sys.argv[1], name + ".jsonl"), encoding="utf-8")]
+    for l in open(rows, encoding="utf-8"):
+        r = json.loads(l)
+        if r["flagged"]:
+            print("%-16s %-8s %-28s %s" % (name, r["action"], ",".join(r.get("rules", [])), texts[r["line"] - 1][:120].replace("\n", " ")))
+PY
+fi
 echo "reports in $out"

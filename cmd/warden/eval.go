@@ -39,6 +39,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	jsonOut := fl.String("json", "", "write the report as JSON to `file` (for trend tracking)")
 	htmlOut := fl.String("report", "", "write a self-contained HTML report with precision-recall curves to `file`")
+	rowsOut := fl.String("rows", "", "write one JSON line per row to `file` (line, action, scores, rules; no text)")
 	conc := fl.Int("concurrency", 1, "checks in flight (1 gives latency free of queueing)")
 	models := fl.String("models", "", "models `dir` (default: WARDEN_MODELS_DIR, else the embedded models)")
 	pol := fl.String("policy", "", "policy bundle `dir` (default: WARDEN_POLICY_DIR, else the embedded bundle)")
@@ -141,6 +142,11 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *htmlOut != "" {
 		if err := writeFile(*htmlOut, rep.WriteHTML); err != nil {
+			return err
+		}
+	}
+	if *rowsOut != "" {
+		if err := writeFile(*rowsOut, func(w io.Writer) error { return eval.WriteRows(w, outs) }); err != nil {
 			return err
 		}
 	}

@@ -24,9 +24,9 @@ func TestEvalCommand(t *testing.T) {
 	t.Setenv("WARDEN_MODELS_DIR", "")
 	t.Setenv("WARDEN_POLICY_DIR", "")
 	fixture := filepath.Join("..", "..", "internal", "eval", "testdata", "fixture.jsonl")
-	jsonOut, htmlOut := filepath.Join(dir, "out.json"), filepath.Join(dir, "out.html")
+	jsonOut, htmlOut, rowsOut := filepath.Join(dir, "out.json"), filepath.Join(dir, "out.html"), filepath.Join(dir, "rows.jsonl")
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"eval", "-json", jsonOut, fixture, "-report", htmlOut, "-concurrency", "2", "-timeout", "30s", "-progress", "lines"}, &stdout, &stderr)
+	err := run(context.Background(), []string{"eval", "-json", jsonOut, fixture, "-report", htmlOut, "-rows", rowsOut, "-concurrency", "2", "-timeout", "30s", "-progress", "lines"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("eval: %v\n%s", err, stderr.String())
 	}
@@ -50,6 +50,13 @@ func TestEvalCommand(t *testing.T) {
 	h, err := os.ReadFile(htmlOut)
 	if err != nil || !bytes.Contains(h, []byte("<svg")) {
 		t.Errorf("HTML report: %v", err)
+	}
+	rb, err := os.ReadFile(rowsOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(rb)), "\n"); len(lines) != 35 || !strings.HasPrefix(lines[0], `{"line":1,`) {
+		t.Errorf("row results: %d lines, first %.80s", len(lines), lines[0])
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "redact.key")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("eval wrote a redaction key into the data dir: %v", err)

@@ -566,6 +566,35 @@ func TestReportOutputs(t *testing.T) {
 		}
 	}
 
+	// One line per row, in row order, joined by line number, no text.
+	var rowsOut bytes.Buffer
+	if err := eval.WriteRows(&rowsOut, outs); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(rowsOut.String()), "\n")
+	if len(lines) != len(rows) {
+		t.Fatalf("%d row lines for %d rows", len(lines), len(rows))
+	}
+	flagged := 0
+	for i, l := range lines {
+		var rr eval.RowResult
+		if err := json.Unmarshal([]byte(l), &rr); err != nil {
+			t.Fatalf("row line %d: %v", i, err)
+		}
+		if rr.Line != rows[i].Line || rr.Action != outs[i].Action.String() || rr.Flagged != outs[i].Flagged() || len(rr.Scores) == 0 {
+			t.Fatalf("row line %d = %+v, outcome %+v", i, rr, outs[i])
+		}
+		if len(rows[i].Text) > 20 && strings.Contains(l, rows[i].Text) {
+			t.Fatalf("row line %d repeats the text", i)
+		}
+		if rr.Flagged {
+			flagged++
+		}
+	}
+	if flagged == 0 || flagged == len(rows) {
+		t.Errorf("%d of %d rows flagged: the fixture should have both", flagged, len(rows))
+	}
+
 	var txt bytes.Buffer
 	if err := rep.WriteText(&txt); err != nil {
 		t.Fatal(err)

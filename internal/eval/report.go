@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/wardenhq/warden/internal/types"
 )
 
 // Schema names the JSON report's format.
@@ -351,3 +353,43 @@ Policy <code>{{.R.PolicyRevision}}</code>; models <code>{{.Versions}}</code>; co
 {{range .R.Warnings}}<p class="muted">warning: {{.}}</p>{{end}}
 </body></html>
 `))
+
+// RowResult is one line of WriteRows: what the pipeline did with one row,
+// joined to the input by its line number (and id). It carries no text:
+// the input file has it.
+type RowResult struct {
+	Line      int          `json:"line"`
+	ID        string       `json:"id,omitempty"`
+	Stage     string       `json:"stage"`
+	Labels    []string     `json:"labels"`
+	Action    string       `json:"action,omitempty"`
+	Flagged   bool         `json:"flagged"`
+	Scores    types.Scores `json:"scores,omitempty"`
+	Rules     []string     `json:"rules,omitempty"`
+	FailMode  string       `json:"fail_mode,omitempty"`
+	Error     string       `json:"error,omitempty"`
+	LatencyMS float64      `json:"latency_ms"`
+}
+
+// WriteRows writes one JSON line per outcome, in row order, so that a
+// reader can find which rows were flagged or missed and why.
+func WriteRows(w io.Writer, outs []Outcome) error {
+	enc := json.NewEncoder(w)
+	for _, o := range outs {
+		r := RowResult{Line: o.Row.Line, ID: o.Row.ID, Stage: o.Row.Stage, Labels: o.Row.Labels,
+			Scores: o.Scores, Rules: o.RuleIDs, FailMode: o.FailMode,
+			LatencyMS: float64(o.Latency.Microseconds()) / 1000}
+		if r.Labels == nil {
+			r.Labels = []string{}
+		}
+		if o.Err != nil {
+			r.Error = o.Err.Error()
+		} else {
+			r.Action, r.Flagged = o.Action.String(), o.Flagged()
+		}
+		if err := enc.Encode(r); err != nil {
+			return fmt.Errorf("writing row results: %w", err)
+		}
+	}
+	return nil
+}
