@@ -249,13 +249,15 @@ func (in Input) value() ast.Value {
 		scores.Insert(term(k), ast.FloatNumberTerm(v))
 	}
 	findings := make([]*ast.Term, len(in.Findings))
+	scored := make([]*ast.Term, len(in.Findings)) // each finding's score term
 	for i, f := range in.Findings {
+		scored[i] = scoreTerm(f.Score)
 		findings[i] = ast.ObjectTerm(
 			ast.Item(keyType, term(f.Type)),
 			ast.Item(keyClass, term(f.Class)),
 			ast.Item(keyStart, ast.IntNumberTerm(f.Start)),
 			ast.Item(keyEnd, ast.IntNumberTerm(f.End)),
-			ast.Item(keyScore, scoreTerm(f.Score)),
+			ast.Item(keyScore, scored[i]),
 			ast.Item(keyDetector, term(f.Detector)),
 		)
 	}
@@ -275,7 +277,7 @@ func (in Input) value() ast.Value {
 		var sc []*ast.Term
 		for j := i; j < len(in.Findings); j++ {
 			if in.Findings[j].Type == f.Type {
-				sc = append(sc, findings[j].Value.(ast.Object).Get(keyScore))
+				sc = append(sc, scored[j])
 			}
 		}
 		byType.Insert(k, ast.ObjectTerm(
