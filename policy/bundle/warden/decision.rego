@@ -68,79 +68,72 @@ package warden
 import rego.v1
 
 # The whole decision is one rule: every intermediate value is a local
-# variable, not a rule of its own. On a 2-core machine each rule evaluation
-# costs OPA several microseconds, and this layout keeps a decision near a
-# hundred of them (go test ./policy -bench Decide; docs/benchmarks.md).
+# variable, not a rule or function of its own. OPA's interpreter costs a few
+# microseconds per expression on a 2-core machine, so the layout keeps the
+# expressions a typical check evaluates few (go test ./policy -bench Decide;
+# docs/benchmarks.md): one pass over the thresholds, one over the finding
+# types, and every hit as [severity, rule, reason] in one sorted list whose
+# head names the action.
 decision := {
-	"action": action,
-	"reasons": [h.reason | some h in hits],
-	"rules": [h.rule | some h in hits],
-	"redactions": redactions,
+	"action": {0: "allow", -1: "redact", -2: "escalate", -3: "block"}[level],
+	"reasons": [h[2] | some h in hits; h[0] < 0],
+	"rules": [h[1] | some h in hits; h[0] < 0],
+	"redactions": [{"type": r[0], "mode": r[1], "min_score": r[2]} | some r in red],
 	# restore: vault tokens in a model's answer are replaced by the values
 	# they stand for (the user's own data coming back to them); only tokens
 	# this tenant's vault issued can be restored.
-	"restore": object.get(cfg.restore, input.stage, false),
+	"restore": object.get(cfg, ["restore", input.stage], false),
 } if {
 	# The effective configuration: the tenant's settings deep-merged over
-	# the defaults, so a tenant overrides only what it names.
-	cfg := merged(data.warden.config.defaults, object.get(data.warden.config.tenants, input.tenant, {}))
-	thresholds := object.get(cfg.thresholds, input.stage, {})
+	# the defaults, so a tenant overrides only what it names (a union with
+	# an unknown tenant's {} costs nothing).
+	cfg := object.union(data.warden.config.defaults, object.get(data.warden.config.tenants, input.tenant, {}))
 
 	# One pass over the categories: the scores at or above escalate. Only
 	# these are looked at again.
 	over := [[cat, s, t] |
-		some cat, t in thresholds
+		some cat, t in object.get(cfg, ["thresholds", input.stage], {})
 		s := input.scores[cat]
 		s >= t.escalate
 	]
-	blocks := [{"rule": sprintf("%s.block", [x[0]]), "reason": sprintf("%s score %.2f >= block threshold %.2f", [x[0], x[1], x[2].block])} |
-		some x in over
-		x[1] >= x[2].block
-	]
-	escalates := array.concat(
-		[{"rule": sprintf("%s.escalate", [x[0]]), "reason": sprintf("%s score %.2f >= escalate threshold %.2f", [x[0], x[1], x[2].escalate])} |
-			some x in over
-			x[1] < object.get(x[2], "block", 2)
-		],
-		[{"rule": sprintf("signal.%s", [sig]), "reason": sprintf("obfuscation signal %s", [sig])} |
-			some sig in input.signals
-			sig in cfg.signals[input.stage].escalate
-		],
-	)
 
 	# Redaction per finding type (input.finding_types summarises the
 	# findings by type): the mode by type first, then by class; "none"
 	# leaves the findings. Findings from statistical detectors (the
 	# PERSON/LOCATION model) carry a confidence; below the type's min_score
 	# they are not acted on. Rule-based findings score 1.0.
-	rc := object.get(cfg.redact, input.stage, {})
+	rc := object.get(cfg, ["redact", input.stage], {})
 	by_type := object.get(rc, "types", {})
 	by_class := object.get(rc, "classes", {})
-	min_scores := object.get(cfg, "min_score", {})
 	red := [[type, mode, m, n] |
 		some type, f in input.finding_types
 		mode := object.get(by_type, type, object.get(by_class, f.class, "none"))
 		mode != "none"
-		m := object.get(min_scores, type, 0)
+		m := object.get(cfg, ["min_score", type], 0)
 		n := count([s | some s in f.scores; s >= m])
 		n > 0
 	]
-	redactions := [{"type": r[0], "mode": r[1], "min_score": r[2]} | some r in red]
-	redacted := [{"rule": sprintf("redact.%s", [r[0]]), "reason": sprintf("%d %s finding(s) redacted (%s)", [r[3], r[0], r[1]])} | some r in red]
 
-	# block > escalate > redact > allow; hits most severe first.
-	action := most_severe(blocks, escalates, red)
-	hits := array.concat(array.concat(blocks, escalates), redacted)
+	# Every hit as [severity, rule, reason]: -3 block, -2 escalate,
+	# -1 redact, sorted most severe first (then by rule). The sentinel
+	# [0, "", ""] sorts last, so the head's severity is the action (allow
+	# when nothing hit); it is left out of reasons and rules.
+	hits := sort(array.concat(
+		array.concat(
+			[[sev, sprintf("%s.%s", [x[0], kind]), sprintf("%s score %.2f >= %s threshold %.2f", [x[0], x[1], kind, x[2][kind]])] |
+				some x in over
+				kind := {true: "block", false: "escalate"}[x[1] >= object.get(x[2], "block", 2)]
+				sev := {"block": -3, "escalate": -2}[kind]
+			],
+			[[-2, sprintf("signal.%s", [sig]), sprintf("obfuscation signal %s", [sig])] |
+				some sig in input.signals
+				sig in object.get(cfg, ["signals", input.stage, "escalate"], [])
+			],
+		),
+		array.concat(
+			[[-1, sprintf("redact.%s", [r[0]]), sprintf("%d %s finding(s) redacted (%s)", [r[3], r[0], r[1]])] | some r in red],
+			[[0, "", ""]],
+		),
+	))
+	level := hits[0][0]
 }
-
-merged(defaults, overrides) := defaults if {
-	overrides == {}
-} else := object.union(defaults, overrides)
-
-most_severe(blocks, escalates, red) := "block" if {
-	count(blocks) > 0
-} else := "escalate" if {
-	count(escalates) > 0
-} else := "redact" if {
-	count(red) > 0
-} else := "allow"
