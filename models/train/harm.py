@@ -33,7 +33,9 @@ import pipeline as P  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 LABELS = H.LABELS
-SHORT = {"hate": "hate", "harassment": "har", "violence": "vio", "sexual": "sex", "self_harm": "sh", "illicit": "ill"}
+SHORT = {"hate": "hate", "harassment": "har", "violence": "vio", "sexual": "sex", "self_harm": "sh", "illicit": "ill",
+         "hate_threatening": "hthr", "self_harm_intent": "shi"}
+NBASE = len(H.BASE)  # the fine categories come after the base ones
 SEED = H.SEED
 VERSION = "1.0.0"
 WINDOW = {"runes": 1024, "overlap": 128}
@@ -48,6 +50,8 @@ VARIANTS = {
     "linear-c345": dict(feat=FEAT, train=dict(hidden=0)),
     "mlp64-c234": dict(feat=FEAT234, train=dict()),
     "mlp128-c234-wd": dict(feat=FEAT234, train=dict(hidden=128, wd_emb=0.1)),
+    # the shipped variant plus the finer categories (harm_data.FINE)
+    "mlp128-c234-fine": dict(feat=FEAT234, train=dict(hidden=128, fine=True)),
 }
 SHIPPED = "mlp128-c234"
 
@@ -94,14 +98,14 @@ def train(Fe, text_idx, y, anyh, w, cfg, seed):
     known = (yt_ >= 0).float()
     yt = yt_.clamp(min=0)
     w = torch.from_numpy(w.astype(np.float32))
-    a = torch.from_numpy((anyh & ~(y == 1).any(1)).astype(np.float32))
+    a = torch.from_numpy((anyh & ~(y[:, :NBASE] == 1).any(1)).astype(np.float32))
     pos_w = []
     for l in range(nl):
         pw = (w * (yt[:, l] == 1).float() * known[:, l]).sum()
         nw = (w * (yt[:, l] == 0).float() * known[:, l]).sum()
         pos_w.append(float(cfg["pos_frac"] * nw / max(pw, 1e-9)))
     pos_w = torch.tensor(pos_w)
-    any_w = float(cfg["any_weight"] * np.mean(pos_w.numpy()))
+    any_w = float(cfg["any_weight"] * np.mean(pos_w.numpy()[:NBASE]))
     lazy = M.LazyAdam(model.emb_weight, cfg["lr_emb"])
     present = np.zeros(cfg["buckets"], dtype=bool)
     opt_d = torch.optim.Adam(list(model.parameters()), lr=cfg["lr"])
@@ -125,7 +129,9 @@ def train(Fe, text_idx, y, anyh, w, cfg, seed):
             lw = kk * ww.unsqueeze(1) * torch.where(yy > 0, pos_w.expand_as(yy), torch.ones_like(yy))
             loss = (F.binary_cross_entropy_with_logits(logits, yy, reduction="none") * lw).sum()
             if float(aa.sum()) > 0:
-                mx = logits.max(dim=1).values
+                # a harmful text of unknown category is positive for some
+                # base category; the fine ones refine a base one
+                mx = logits[:, :NBASE].max(dim=1).values
                 loss = loss + (F.binary_cross_entropy_with_logits(mx, torch.ones_like(mx), reduction="none")
                                * aa * ww * any_w).sum()
             loss = loss / ww.sum()
@@ -158,8 +164,16 @@ class Run:
         m = train(self.F, tr, self.y[tr], self.anyh[tr], w, self.tcfg, SEED)
         lg = M.score(m, self.F, dv)
         calib = []
+        self.unlearned = set()
         for l in range(len(LABELS)):
             k = self.y[dv, l] >= 0
+            if not (self.y[tr, l] == 1).any() or not (self.y[dv, l][k] == 1).any():
+                # every positive of this label is held out (a fine category
+                # from one source): this model cannot score it, and its
+                # thresholds for it are not used
+                self.unlearned.add(l)
+                calib.append((1.0, 0.0))
+                continue
             calib.append(M.platt(lg[k, l], self.y[dv, l][k]))
         log("  trained on %d texts in %.0fs" % (len(tr), time.time() - t0))
         return m, calib, dv
@@ -180,7 +194,10 @@ def folds_for(run):
     out = []
     for g, groups in FOLDS.items():
         k = np.isin(run.group, groups)
-        labs = [l for l in range(len(LABELS)) if int(np.sum(run.y[k, l] == 1)) >= MIN_POS]
+        # a fold for a label needs positives inside it and outside it (a
+        # label from one source has no cross-source figure)
+        labs = [l for l in range(len(LABELS))
+                if int(np.sum(run.y[k, l] == 1)) >= MIN_POS and int(np.sum(run.y[~k, l] == 1)) >= MIN_POS]
         if labs:
             out.append((g, groups, labs))
     return out
@@ -237,6 +254,8 @@ def evaluate(corpus, Fe, tcfg, folds=True):
         m, calib, dv = run.fit(exclude=rel)
         pd = run.probs(m, calib, dv)
         for l in range(len(LABELS)):
+            if l in run.unlearned:
+                continue
             k = (y[dv, l] == 0) & thr_rows[dv]
             dev_negs[l].append((pd[k, l], src[dv][k]))
         neg_any = np.where(((split == "test") & ~rel) | rel)[0]
@@ -381,6 +400,8 @@ def main():
     if args.parity_only:
         parity_only(args.out, fbin, work)
         return
+    if VARIANTS.get(args.variant, {}).get("train", {}).get("fine"):
+        H.enable_fine()  # LABELS (the same list object) grows in place
     corpus = H.build(data_root, fbin)
     texts = [r["text"] for r in corpus.records]
     log("harm corpus: %d records" % len(texts))
@@ -436,7 +457,7 @@ def write_parity(out, W, fcfg, fbin, work):
         par.append(dict(text=t["text"], windows=len(wins), probs=[float(x) for x in pw.max(axis=0)],
                         window_probs=[[float(x) for x in row] for row in pw], expect=t.get("expect", {})))
     with open(os.path.join(out, "parity.json"), "w") as f:
-        json.dump(dict(labels=LABELS, short=SHORT, tolerance=1e-4, texts=par), f, indent=1, ensure_ascii=False)
+        json.dump(dict(labels=LABELS, short={k: SHORT[k] for k in LABELS}, tolerance=1e-4, texts=par), f, indent=1, ensure_ascii=False)
         f.write("\n")
 
 

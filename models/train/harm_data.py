@@ -27,7 +27,24 @@ import os
 import data as D
 from data import read_csv_dicts, read_csv_rows, read_json, read_jsonl, read_lines, sample
 
-LABELS = ["hate", "harassment", "violence", "sexual", "self_harm", "illicit"]
+BASE = ["hate", "harassment", "violence", "sexual", "self_harm", "illicit"]
+# Finer categories, each a refinement of a base category (its parent): a
+# text positive for one is positive for the parent, and a text negative for
+# the parent is negative for it. Only sources that label the distinction
+# (add(..., fine=True)) say 0 or 1 for a fine category; everywhere else it
+# is unknown (masked) unless the parent is 0. The data supports two:
+#   hate_threatening  hate that calls for or threatens violence (ethos'
+#                     "violence" among hate comments; toxic-spans identity
+#                     attacks that a rater also marked as a threat) — two
+#                     source groups, so a cross-source figure;
+#   self_harm_intent  the writer states suicidal intent (sdcnl:
+#                     r/SuicideWatch vs r/depression posts) — one source.
+#
+# Measured and not shipped (models/README.md, "Finer categories"): the
+# default corpus has the base labels only; enable_fine() (variant
+# mlp128-c234-fine) adds these.
+FINE = {"hate_threatening": "hate", "self_harm_intent": "self_harm"}
+LABELS = list(BASE)
 L = {n: i for i, n in enumerate(LABELS)}
 SEED = D.SEED
 U = -1  # unknown
@@ -37,9 +54,12 @@ LIC_NC = D.LIC_NC
 
 
 def vec(default=U, **kw):
+    """A label vector; keyword labels the corpus does not have (the fine
+    ones unless enabled) are ignored."""
     v = [default] * len(LABELS)
     for k, x in kw.items():
-        v[L[k]] = x
+        if k in L:
+            v[L[k]] = x
     return v
 
 
@@ -47,14 +67,42 @@ NEG = vec(0)
 UNK = vec(U)
 
 
+def setl(y, name, x):
+    """Sets label name of vector y, if the corpus has that label."""
+    if name in L:
+        y[L[name]] = x
+
+
+def enable_fine():
+    """Adds the FINE labels after the base ones (in place: modules holding
+    LABELS, L, NEG or UNK see the change). Call before load_sources."""
+    if len(LABELS) > len(BASE):
+        return
+    LABELS.extend(FINE)
+    L.update({n: i for i, n in enumerate(LABELS)})
+    NEG[:] = vec(0)
+    UNK[:] = vec(U)
+
+
 class Corpus(D.Corpus):
-    def add(self, text, y, source, group, kind, split=None, cluster=None, lang="en", anyharm=0, **extra):
+    def add(self, text, y, source, group, kind, split=None, cluster=None, lang="en", anyharm=0, fine=False, **extra):
         if not isinstance(text, str):
             return
         text = text.strip()
         if not text:
             return
-        r = dict(text=text, y=list(y), anyharm=anyharm, source=source, group=group, kind=kind,
+        y = list(y)
+        for child, parent in FINE.items():
+            if child not in L:
+                continue
+            c, p = L[child], L[parent]
+            if y[p] == 0:
+                y[c] = 0
+            elif not fine:
+                y[c] = U
+            elif y[c] == 1:
+                y[p] = 1
+        r = dict(text=text, y=y, anyharm=anyharm, source=source, group=group, kind=kind,
                  presplit=split, cluster=cluster, lang=lang)
         r.update(extra)
         self.records.append(r)
@@ -209,16 +257,18 @@ def load_sources(c):
         h = float(r["isHate"])
         c.add(r["comment"], vec(U, hate=1) if h >= 0.5 else vec(U, hate=0), "ethos/binary", "ethos", "toxic")
     for r in read_csv_dicts(c.p("ethos/ethos/ethos_data/Ethos_Dataset_Multi_Label.csv"), delimiter=";"):
-        y = vec(U, hate=1)
+        y = vec(U, hate=1, hate_threatening=0)
         if float(r["violence"]) >= 0.5:
             y[L["violence"]] = 1
+            setl(y, "hate_threatening", 1)
         if float(r["directed_vs_generalized"]) >= 0.5:
             y[L["harassment"]] = 1
-        c.add(r["comment"], y, "ethos/multi", "ethos", "toxic")
+        c.add(r["comment"], y, "ethos/multi", "ethos", "toxic", fine=True)
     c.src("ethos/*", "ethos", ["ethos/ethos_data/Ethos_Dataset_Binary.csv", "ethos/ethos_data/Ethos_Dataset_Multi_Label.csv"],
           "isHate >= 0.5 -> hate, < 0.5 -> hate 0 (others masked: the non-hate half has insults); multi-label "
-          "violence >= 0.5 -> violence, directed >= 0.5 -> harassment", "GPL-3.0 (data; model weights are derived)",
-          "hate, violence, harassment")
+          "violence >= 0.5 -> violence and hate_threatening (< 0.5 -> hate_threatening 0), directed >= 0.5 -> "
+          "harassment", "GPL-3.0 (data; model weights are derived)",
+          "hate, hate_threatening, violence, harassment")
     for path in sorted(glob.glob(c.p("toxigen/prompts_dedup/*.txt"))):
         fn = os.path.basename(path)
         for t in read_lines(path):
@@ -246,15 +296,22 @@ def load_sources(c):
         if sum(a["not toxic"] == "True" for a in raters) * 2 > n:
             y = NEG
         else:
+            marked = {}
             for ty, lab in ts_map.items():
-                k = sum(ty in types[a["annotation"]] for a in raters)
+                k = marked[ty] = sum(ty in types[a["annotation"]] for a in raters)
                 y[L[lab]] = 1 if k * 2 >= n else (0 if k == 0 else U)
-        c.add(r["comment_text"], y, "toxic-spans", "toxic-spans", "toxic")
+            # hate_threatening: an identity attack (by the majority) that a
+            # rater also marked as a threat; an identity attack nobody
+            # marked as a threat is not (48 and 330 comments)
+            if y[L["hate"]] == 1:
+                setl(y, "hate_threatening", 1 if marked["Threat"] > 0 else 0)
+        c.add(r["comment_text"], y, "toxic-spans", "toxic-spans", "toxic", fine=True)
     c.src("toxic-spans", "toxic-spans", ["data/comments.csv", "data/annotations.csv", "data/spans.csv"],
           "comment_text; per comment, span type marked by >= half of its raters -> positive (Identity based Attack "
-          "-> hate, Insult -> harassment, Threat -> violence), by none -> 0, else masked; majority 'not toxic' -> "
-          "negative for all; self_harm and illicit 0, sexual masked", "CC0-1.0",
-          "hate, harassment, violence")
+          "-> hate, Insult -> harassment, Threat -> violence), by none -> 0, else masked; hate positive and "
+          "Threat marked by any rater -> hate_threatening, hate positive and no Threat -> hate_threatening 0; "
+          "majority 'not toxic' -> negative for all; self_harm and illicit 0, sexual masked", "CC0-1.0",
+          "hate, hate_threatening, harassment, violence")
     # ConvAbuse: user turns to a chatbot
     for part, split in [("train", "trainpool"), ("valid", "trainpool"), ("test", "test")]:
         for r in read_csv_dicts(c.p("convabuse/2_splits/ConvAbuseEMNLP%s.csv" % part)):
@@ -346,12 +403,13 @@ def load_sources(c):
     for fn, split in [("training-set.csv", "trainpool"), ("testing-set.csv", "test")]:
         for r in read_csv_dicts(c.p("sdcnl/data", fn)):
             t = (r["title"] + "\n\n" + r["selftext"]).strip()
-            y = vec(0, self_harm=1) if r["is_suicide"] == "1" else vec(0, self_harm=U)
+            y = vec(0, self_harm=1, self_harm_intent=1) if r["is_suicide"] == "1" else vec(0, self_harm=U)
             c.add(t, y, "sdcnl/" + ("suicide" if r["is_suicide"] == "1" else "depression"), "sdcnl", "distress",
-                  split=split)
+                  split=split, fine=True)
     c.src("sdcnl/*", "sdcnl", ["data/{training,testing}-set.csv"],
-          "title + selftext; is_suicide 1 -> self_harm, 0 (depression) -> self_harm masked; other categories 0; "
-          "test split kept", LIC_RESEARCH + "; do not republish", "self_harm")
+          "title + selftext; is_suicide 1 -> self_harm and self_harm_intent, 0 (depression) -> self_harm "
+          "masked, self_harm_intent 0 (distress without stated intent); other categories 0; test split kept",
+          LIC_RESEARCH + "; do not republish", "self_harm, self_harm_intent")
     ds_ctx = {"Risk Ignorance": vec(U, self_harm=1, illicit=0)}
     for fn, split in [("train.json", "trainpool"), ("val.json", "trainpool"), ("test.json", "test")]:
         for r in read_json(c.p("diasafety/DiaSafety_dataset", fn)):
