@@ -30,6 +30,7 @@ var ErrBundle = errors.New("policy bundle rejected")
 // compiled is an active, tested, prepared bundle.
 type compiled struct {
 	query    rego.PreparedEvalQuery
+	input    inputUse // the input keys the bundle reads
 	revision string
 	loadedAt time.Time
 	tests    int
@@ -121,11 +122,15 @@ func compile(ctx context.Context, fsys fs.FS) (*compiled, TestResult, error) {
 	if err != nil {
 		return nil, tr, fmt.Errorf("%w: preparing %s: %w", ErrBundle, Query, err)
 	}
+	use, err := analyseInput(modules)
+	if err != nil {
+		return nil, tr, fmt.Errorf("%w: %w", ErrBundle, err)
+	}
 	rev := readRevision(fsys)
 	if rev == "" {
 		rev = "sha256:" + digest[:12]
 	}
-	return &compiled{query: pq, revision: rev, loadedAt: time.Now(), tests: tr.Passed, digest: digest}, tr, nil
+	return &compiled{query: pq, input: use, revision: rev, loadedAt: time.Now(), tests: tr.Passed, digest: digest}, tr, nil
 }
 
 func readRevision(fsys fs.FS) string {

@@ -230,7 +230,7 @@ func (e *Engine) Decide(ctx context.Context, in Input) (types.Decision, error) {
 		return types.Decision{}, ErrNotLoaded
 	}
 	start := time.Now()
-	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value()), rego.EvalGenerateJSON(keepAST), rego.EvalMetrics(noMetrics))
+	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value(c.input)), rego.EvalGenerateJSON(keepAST), rego.EvalMetrics(noMetrics))
 	e.evalLatency.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("stage", in.Stage.String())))
 	if err != nil {
 		return types.Decision{PolicyRevision: c.revision}, fmt.Errorf("evaluating %s (revision %s): %w", Query, c.revision, err)
@@ -243,71 +243,97 @@ func (e *Engine) Decide(ctx context.Context, in Input) (types.Decision, error) {
 	return d, nil
 }
 
-func (in Input) value() ast.Value {
-	scores := ast.NewObjectWithCapacity(len(in.Scores))
-	for k, v := range in.Scores {
-		scores.Insert(term(k), ast.FloatNumberTerm(v))
-	}
-	findings := make([]*ast.Term, len(in.Findings))
-	scored := make([]*ast.Term, len(in.Findings)) // each finding's score term
-	for i, f := range in.Findings {
-		scored[i] = scoreTerm(f.Score)
-		findings[i] = ast.ObjectTerm(
-			ast.Item(keyType, term(f.Type)),
-			ast.Item(keyClass, term(f.Class)),
-			ast.Item(keyStart, ast.IntNumberTerm(f.Start)),
-			ast.Item(keyEnd, ast.IntNumberTerm(f.End)),
-			ast.Item(keyScore, scored[i]),
-			ast.Item(keyDetector, term(f.Detector)),
-		)
-	}
-	signals := make([]*ast.Term, len(in.Signals))
-	for i, s := range in.Signals {
-		signals[i] = term(s)
-	}
-	// finding_types summarises the findings by type, so that a policy can
-	// decide per type rather than per finding: {"EMAIL": {"class": "pii",
-	// "count": 2, "scores": [1, 1]}}.
-	byType := ast.NewObjectWithCapacity(4)
-	for i, f := range in.Findings {
-		k := term(f.Type)
-		if byType.Get(k) != nil {
-			continue
+// value builds the input document: the keys u says the bundle reads
+// (all of them for a bundle that reads input as a whole), so that a
+// policy that never looks at the findings one by one does not pay for
+// building them.
+func (in Input) value(u inputUse) ast.Value {
+	obj := ast.NewObjectWithCapacity(12)
+	if u.uses("scores") {
+		scores := ast.NewObjectWithCapacity(len(in.Scores))
+		for k, v := range in.Scores {
+			scores.Insert(term(k), ast.FloatNumberTerm(v))
 		}
-		var sc []*ast.Term
-		for j := i; j < len(in.Findings); j++ {
-			if in.Findings[j].Type == f.Type {
-				sc = append(sc, scored[j])
+		obj.Insert(keyScores, ast.NewTerm(scores))
+	}
+	needFindings, needTypes := u.uses("findings"), u.uses("finding_types")
+	var scored []*ast.Term // each finding's score term
+	if needFindings || needTypes {
+		scored = make([]*ast.Term, len(in.Findings))
+		for i, f := range in.Findings {
+			scored[i] = scoreTerm(f.Score)
+		}
+	}
+	if needFindings {
+		findings := make([]*ast.Term, len(in.Findings))
+		for i, f := range in.Findings {
+			findings[i] = ast.ObjectTerm(
+				ast.Item(keyType, term(f.Type)),
+				ast.Item(keyClass, term(f.Class)),
+				ast.Item(keyStart, ast.IntNumberTerm(f.Start)),
+				ast.Item(keyEnd, ast.IntNumberTerm(f.End)),
+				ast.Item(keyScore, scored[i]),
+				ast.Item(keyDetector, term(f.Detector)),
+			)
+		}
+		obj.Insert(keyFindings, ast.ArrayTerm(findings...))
+	}
+	if needTypes {
+		// finding_types summarises the findings by type, so that a policy
+		// can decide per type rather than per finding: {"EMAIL": {"class":
+		// "pii", "count": 2, "scores": [1, 1]}}.
+		byType := ast.NewObjectWithCapacity(4)
+		for i, f := range in.Findings {
+			k := term(f.Type)
+			if byType.Get(k) != nil {
+				continue
 			}
+			var sc []*ast.Term
+			for j := i; j < len(in.Findings); j++ {
+				if in.Findings[j].Type == f.Type {
+					sc = append(sc, scored[j])
+				}
+			}
+			byType.Insert(k, ast.ObjectTerm(
+				ast.Item(keyClass, term(f.Class)),
+				ast.Item(keyCount, ast.IntNumberTerm(len(sc))),
+				ast.Item(keyScores, ast.ArrayTerm(sc...)),
+			))
 		}
-		byType.Insert(k, ast.ObjectTerm(
-			ast.Item(keyClass, term(f.Class)),
-			ast.Item(keyCount, ast.IntNumberTerm(len(sc))),
-			ast.Item(keyScores, ast.ArrayTerm(sc...)),
-		))
+		obj.Insert(keyFindingTypes, ast.NewTerm(byType))
 	}
-	obj := ast.NewObjectWithCapacity(11)
-	obj.Insert(keyFindingTypes, ast.NewTerm(byType))
-	obj.Insert(keyStage, term(in.Stage.String()))
-	obj.Insert(keyTenant, term(in.Tenant))
-	obj.Insert(keySource, term(in.Source))
-	obj.Insert(keyScores, ast.NewTerm(scores))
-	obj.Insert(keyFindings, ast.ArrayTerm(findings...))
-	obj.Insert(keySignals, ast.ArrayTerm(signals...))
-	obj.Insert(keyTextLength, ast.IntNumberTerm(in.TextLength))
-	if in.Metadata != nil {
+	if u.uses("signals") {
+		signals := make([]*ast.Term, len(in.Signals))
+		for i, s := range in.Signals {
+			signals[i] = term(s)
+		}
+		obj.Insert(keySignals, ast.ArrayTerm(signals...))
+	}
+	if u.uses("stage") {
+		obj.Insert(keyStage, term(in.Stage.String()))
+	}
+	if u.uses("tenant") {
+		obj.Insert(keyTenant, term(in.Tenant))
+	}
+	if u.uses("source") {
+		obj.Insert(keySource, term(in.Source))
+	}
+	if u.uses("text_length") {
+		obj.Insert(keyTextLength, ast.IntNumberTerm(in.TextLength))
+	}
+	if in.Metadata != nil && u.uses("metadata") {
 		if v, err := ast.InterfaceToValue(in.Metadata); err == nil {
 			obj.Insert(ast.StringTerm("metadata"), ast.NewTerm(v))
 		}
 	}
-	if len(in.Tiers) > 0 {
+	if len(in.Tiers) > 0 && u.uses("tiers") {
 		tiers := ast.NewObject()
 		for k, v := range in.Tiers {
 			tiers.Insert(term(k), ast.IntNumberTerm(v))
 		}
 		obj.Insert(ast.StringTerm("tiers"), ast.NewTerm(tiers))
 	}
-	if in.Stream != nil {
+	if in.Stream != nil && u.uses("stream") {
 		obj.Insert(ast.StringTerm("stream"), ast.ObjectTerm(
 			ast.Item(ast.StringTerm("delivered"), ast.IntNumberTerm(in.Stream.Delivered)),
 			ast.Item(ast.StringTerm("final"), ast.BooleanTerm(in.Stream.Final)),
