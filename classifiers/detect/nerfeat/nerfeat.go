@@ -95,7 +95,8 @@ func Tokenize(text string, dst []Token) []Token {
 // Shape maps upper-case letters to X, lower-case to x, digits to d, keeps
 // other runes, and collapses repeats: "McDonald" -> "XxXx", "2024" -> "d".
 func Shape(w string) string {
-	var b strings.Builder
+	var buf [64]byte
+	b := buf[:0]
 	var last rune = -1
 	for _, r := range w {
 		c := r
@@ -108,12 +109,24 @@ func Shape(w string) string {
 			c = 'd'
 		}
 		if c != last {
-			b.WriteRune(c)
+			b = utf8.AppendRune(b, c)
 			last = c
 		}
 	}
-	return b.String()
+	if s, ok := commonShapes[string(b)]; ok { // no allocation for the usual shapes
+		return s
+	}
+	return string(b)
 }
+
+// commonShapes interns the shapes most words have.
+var commonShapes = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{"", "x", "X", "Xx", "d", "xX", "XxX", "XxXx", "x-x", "Xx-Xx", "x'x", "Xx'x", "X'Xx", "dx", "xd", "Xd", "dX", "XdX", "d.d", "d,d", "d:d", "x.x", "X.X", "XxXxX"} {
+		m[s] = s
+	}
+	return m
+}()
 
 // IsCapitalized reports a word starting with an upper-case letter.
 func IsCapitalized(w string) bool {
@@ -177,36 +190,65 @@ const (
 	fnvPrime  = 1099511628211
 )
 
-func (c Config) id(tag, val string) int64 {
+func (c Config) id(tag string, val ...string) int64 {
 	h := uint64(fnvOffset)
 	for i := 0; i < len(tag); i++ {
 		h = (h ^ uint64(tag[i])) * fnvPrime
 	}
 	h *= fnvPrime // the separator byte 0 (h ^ 0 == h)
-	for i := 0; i < len(val); i++ {
-		h = (h ^ uint64(val[i])) * fnvPrime
+	// the value is the concatenation of the parts
+	for _, v := range val {
+		for i := 0; i < len(v); i++ {
+			h = (h ^ uint64(v[i])) * fnvPrime
+		}
 	}
 	return int64(1 + h%uint64(c.Buckets-1))
 }
 
 func capClass(w string) string {
+	sh := Shape(w)
 	switch {
-	case Shape(w) == "d":
+	case sh == "d":
 		return "num"
 	case !IsCapitalized(w):
-		if Shape(w) == "x" {
+		if sh == "x" {
 			return "lower"
 		}
 		return "other"
-	case strings.ToUpper(w) == w && utf8.RuneCountInString(w) > 1:
+	case isUpper(w) && utf8.RuneCountInString(w) > 1:
 		return "upper"
 	}
 	return "title"
 }
 
+// isUpper reports whether upper-casing w leaves it unchanged
+// (strings.ToUpper(w) == w for valid UTF-8, without building the copy).
+func isUpper(w string) bool {
+	for _, r := range w {
+		if unicode.ToUpper(r) != r {
+			return false
+		}
+	}
+	return true
+}
+
 // Featurize appends Slots ids per token (tokens[a:b]) to dst. Features may
-// read up to Window tokens outside [a, b) from toks.
+// read up to Window tokens outside [a, b) from toks. Each token's lowered
+// word and shape are computed once (a token is also the context of its
+// neighbours), and joined features are hashed piece by piece instead of
+// being concatenated first; the ids are the same.
 func (c Config) Featurize(text string, toks []Token, a, b int, dst []int64) []int64 {
+	if a >= b {
+		return dst
+	}
+	lo, hi := max(a-Window, 0), min(b+Window, len(toks))
+	words := make([]string, hi-lo)
+	shapes := make([]string, hi-lo)
+	for i := lo; i < hi; i++ {
+		raw := text[toks[i].Start:toks[i].End]
+		words[i-lo] = lowerTrunc(raw)
+		shapes[i-lo] = Shape(prefix(raw, maxWordRunes))
+	}
 	word := func(i int) string {
 		if i < 0 {
 			return "<s>"
@@ -214,18 +256,17 @@ func (c Config) Featurize(text string, toks []Token, a, b int, dst []int64) []in
 		if i >= len(toks) {
 			return "</s>"
 		}
-		return lowerTrunc(text[toks[i].Start:toks[i].End])
+		return words[i-lo]
 	}
 	shape := func(i int) string {
 		if i < 0 || i >= len(toks) {
 			return "<b>"
 		}
-		return Shape(prefix(text[toks[i].Start:toks[i].End], maxWordRunes))
+		return shapes[i-lo]
 	}
 	for i := a; i < b; i++ {
 		raw := text[toks[i].Start:toks[i].End]
-		w := word(i)
-		sh := shape(i)
+		w, sh := words[i-lo], shapes[i-lo]
 		ss := "0"
 		if SentenceStart(text, toks, i) {
 			ss = "1"
@@ -241,22 +282,23 @@ func (c Config) Featurize(text string, toks []Token, a, b int, dst []int64) []in
 		case n > 1:
 			lb = "l2"
 		}
+		wm1, wp1 := word(i-1), word(i+1)
 		dst = append(dst,
 			c.id("w", w),
 			c.id("p3", prefix(w, 3)),
 			c.id("s3", suffix(w, 3)),
 			c.id("s2", suffix(w, 2)),
 			c.id("sh", sh),
-			c.id("cc", cc+lb),
-			c.id("ss", ss+cc),
-			c.id("w-1", word(i-1)),
-			c.id("w+1", word(i+1)),
+			c.id("cc", cc, lb),
+			c.id("ss", ss, cc),
+			c.id("w-1", wm1),
+			c.id("w+1", wp1),
 			c.id("w-2", word(i-2)),
 			c.id("w+2", word(i+2)),
-			c.id("sh-1", shape(i-1)+"|"+sh),
-			c.id("sh+1", sh+"|"+shape(i+1)),
-			c.id("w-1w", word(i-1)+"|"+w),
-			c.id("ww+1", w+"|"+word(i+1)),
+			c.id("sh-1", shape(i-1), "|", sh),
+			c.id("sh+1", sh, "|", shape(i+1)),
+			c.id("w-1w", wm1, "|", w),
+			c.id("ww+1", w, "|", wp1),
 			c.id("b", ""),
 		)
 	}
