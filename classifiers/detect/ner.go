@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -209,8 +208,12 @@ const maxEntityBytes = 160
 
 func (m *nerModel) maxMatch() int { return maxEntityBytes }
 
-// nerBatchTokens bounds the tokens in one inference.
-const nerChunk = 96
+// nerChunk bounds the tokens one piece labels; nerSeq bounds the positions
+// of one ONNX run.
+const (
+	nerChunk = 96
+	nerSeq   = 2048
+)
 
 // gate reports the tokens worth labelling: capitalised words that are not
 // a common sentence opener. Names written in lower case are not found; the
@@ -268,51 +271,9 @@ func (m *nerModel) detect(ctx context.Context, text string, lab *nerLabels) ([]t
 	if len(ranges) == 0 {
 		return nil, nil
 	}
-	// Chunks: [a, b) to label, fed with R tokens of context each side.
-	type chunk struct{ a, b, ia, ib int }
-	var chunks []chunk
-	R := m.man.Radius
-	for _, r := range ranges {
-		for a := r[0]; a < r[1]; a += nerChunk {
-			b := min(r[1], a+nerChunk)
-			chunks = append(chunks, chunk{a: a, b: b, ia: max(0, a-R), ib: min(len(toks), b+R)})
-		}
-	}
-	// Batch chunks of similar length: padding costs as much as tokens.
-	sort.Slice(chunks, func(i, j int) bool { return chunks[i].ib-chunks[i].ia < chunks[j].ib-chunks[j].ia })
-	probs := make([][]float32, len(toks)) // per token, nil where not labelled
-	const batch = 32
-	cfg := m.man.Featurizer
-	for s := 0; s < len(chunks); s += batch {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		cs := chunks[s:min(len(chunks), s+batch)]
-		width := 0
-		for _, c := range cs {
-			width = max(width, c.ib-c.ia)
-		}
-		ids := make([]int64, len(cs)*width*nerfeat.Slots)
-		mask := make([]float32, len(cs)*width)
-		var buf []int64
-		for k, c := range cs {
-			buf = cfg.Featurize(text, toks, c.ia, c.ib, buf[:0])
-			copy(ids[k*width*nerfeat.Slots:], buf)
-			for t := 0; t < c.ib-c.ia; t++ {
-				mask[k*width+t] = 1
-			}
-		}
-		out, err := m.run(ctx, ids, mask, len(cs), width)
-		if err != nil {
-			return nil, err
-		}
-		L := m.nlabels
-		for k, c := range cs {
-			for t := c.a; t < c.b; t++ {
-				off := (k*width + (t - c.ia)) * L
-				probs[t] = out[off : off+L]
-			}
-		}
+	probs, err := m.label(ctx, text, toks, ranges)
+	if err != nil {
+		return nil, err
 	}
 	if lab != nil {
 		for i, p := range probs {
@@ -325,6 +286,90 @@ func (m *nerModel) detect(ctx context.Context, text string, lab *nerLabels) ([]t
 		}
 	}
 	return m.decode(text, toks, probs), nil
+}
+
+// label returns the tagger's label probabilities of the tokens in ranges
+// (nil for the others).
+func (m *nerModel) label(ctx context.Context, text string, toks []nerfeat.Token, ranges [][2]int) ([][]float32, error) {
+	// Pieces: [a, b) to label, fed with R tokens of context each side
+	// ([ia, ib)). Pieces whose windows overlap or touch share one segment
+	// (the tokens between are real context), and segments are laid end to
+	// end in one sequence: a labelled token is at least R positions inside
+	// its window and the tagger sees R tokens each side (two width-3
+	// convolutions; the manifest's radius), so no label depends on what
+	// lies past a window's edge — each is what a run of its piece alone
+	// gives, from one run without padding waste (bench/load's 1 KB mix:
+	// 39 % fewer positions than a batch of padded chunks).
+	type piece struct{ a, b, ia, ib, seq, off int }
+	var pieces []piece
+	R := m.man.Radius
+	for _, r := range ranges {
+		for a := r[0]; a < r[1]; a += nerChunk {
+			b := min(r[1], a+nerChunk)
+			pieces = append(pieces, piece{a: a, b: b, ia: max(0, a-R), ib: min(len(toks), b+R)})
+		}
+	}
+	type segment struct{ ia, ib int }
+	var seqs [][]segment // segments per sequence
+	var segs []segment
+	pos := 0 // positions in the current sequence
+	for i := range pieces {
+		p := &pieces[i]
+		if n := len(segs); n > 0 && p.ia <= segs[n-1].ib && p.ib-segs[n-1].ia <= nerSeq/4 {
+			// extend the last segment (bounded, so a long capitalised run
+			// still splits into pieces with their own context)
+			last := &segs[n-1]
+			pos += max(0, p.ib-last.ib)
+			last.ib = max(last.ib, p.ib)
+			p.seq, p.off = len(seqs), pos-(last.ib-last.ia)+(p.ia-last.ia)
+			continue
+		}
+		if pos > 0 && pos+(p.ib-p.ia) > nerSeq {
+			seqs, segs, pos = append(seqs, segs), nil, 0
+		}
+		p.seq, p.off = len(seqs), pos
+		segs = append(segs, segment{p.ia, p.ib})
+		pos += p.ib - p.ia
+	}
+	seqs = append(seqs, segs)
+	probs := make([][]float32, len(toks)) // per token, nil where not labelled
+	cfg := m.man.Featurizer
+	L := m.nlabels
+	var buf []int64
+	for si, segs := range seqs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		width := 0
+		for _, g := range segs {
+			width += g.ib - g.ia
+		}
+		ids := make([]int64, width*nerfeat.Slots)
+		mask := make([]float32, width)
+		at := 0
+		for _, g := range segs {
+			buf = cfg.Featurize(text, toks, g.ia, g.ib, buf[:0])
+			copy(ids[at*nerfeat.Slots:], buf)
+			for t := range g.ib - g.ia {
+				mask[at+t] = 1
+			}
+			at += g.ib - g.ia
+		}
+		out, err := m.run(ctx, ids, mask, 1, width)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pieces {
+			if p.seq != si {
+				continue
+			}
+			for t := p.a; t < p.b; t++ {
+				off := (p.off + t - p.ia) * L
+				probs[t] = out[off : off+L]
+			}
+		}
+	}
+	return probs, nil
 }
 
 func (m *nerModel) run(ctx context.Context, ids []int64, mask []float32, b, width int) ([]float32, error) {

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/wardenhq/warden/classifiers"
+	"github.com/wardenhq/warden/classifiers/detect/nerfeat"
+	"github.com/wardenhq/warden/internal/benchtext"
 	"github.com/wardenhq/warden/models/ner"
 )
 
@@ -191,5 +194,71 @@ func TestConcurrentDetect(t *testing.T) {
 		if err := <-errc; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestNERSegmentsMatchSeparateRuns checks that laying the labelled pieces
+// end to end in one sequence (label) gives each token the probabilities a
+// run of its piece alone gives, on bench/load's text mix, the NER cases and
+// texts with long capitalised runs (split into bounded pieces and
+// sequences).
+func TestNERSegmentsMatchSeparateRuns(t *testing.T) {
+	d := newNERDetector(t)
+	m := d.ner
+	ctx := context.Background()
+	texts := benchtext.Texts(3, 40, 1024)
+	texts = append(texts, "Alice met Bob in Paris.", "no names here at all", strings.Repeat("THE QUICK BROWN FOX JUMPS OVER ", 400),
+		strings.Repeat("Anna Berg. ", 300)+"then some lower case words and Carl Dahl at the end")
+	compared := 0
+	for _, text := range texts {
+		toks := nerfeat.Tokenize(text, nil)
+		ranges := gatedRanges(text, toks)
+		if len(ranges) == 0 {
+			continue
+		}
+		got, err := m.label(ctx, text, toks, ranges)
+		if err != nil {
+			t.Fatal(err)
+		}
+		R := m.man.Radius
+		for _, r := range ranges {
+			for a := r[0]; a < r[1]; a += nerChunk {
+				b := min(r[1], a+nerChunk)
+				ia, ib := max(0, a-R), min(len(toks), b+R)
+				ids := m.man.Featurizer.Featurize(text, toks, ia, ib, nil)
+				mask := make([]float32, ib-ia)
+				for i := range mask {
+					mask[i] = 1
+				}
+				out, err := m.run(ctx, ids, mask, 1, ib-ia)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for tk := a; tk < b; tk++ {
+					want := out[(tk-ia)*m.nlabels : (tk-ia+1)*m.nlabels]
+					if len(got[tk]) != len(want) {
+						t.Fatalf("token %d of %.40q: %d probabilities, want %d", tk, text, len(got[tk]), len(want))
+					}
+					for k := range want {
+						if diff := math.Abs(float64(got[tk][k] - want[k])); diff > 1e-5 {
+							t.Fatalf("token %d of %.40q label %d: %v, separate run %v", tk, text, k, got[tk][k], want[k])
+						}
+					}
+					compared++
+				}
+			}
+		}
+		for i, p := range got {
+			labelled := false
+			for _, r := range ranges {
+				labelled = labelled || (i >= r[0] && i < r[1])
+			}
+			if (p != nil) != labelled {
+				t.Fatalf("token %d of %.40q: labelled %v, in a gated range %v", i, text, p != nil, labelled)
+			}
+		}
+	}
+	if compared < 3000 {
+		t.Fatalf("only %d tokens compared", compared)
 	}
 }
