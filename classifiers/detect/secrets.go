@@ -337,7 +337,12 @@ func (e *secretEngine) scan(text string, dst []types.Finding) []types.Finding {
 				continue
 			}
 			if r.deferred {
-				later = append(later, pending{ri, start, end})
+				// worth depends on the text alone: asked now, only the hits
+				// worth a run wait (a text flooded with a keyword would
+				// otherwise queue every hit)
+				if r.plan.worth(text, start, memo) {
+					later = append(later, pending{ri, start, end})
+				}
 				continue
 			}
 			if le, ok := lastEnd[ri]; ok && start < le || !r.plan.worth(text, start, memo) {
@@ -362,7 +367,7 @@ func (e *secretEngine) scan(text string, dst []types.Finding) []types.Finding {
 		found := coverage(dst)
 		var over map[int32][]window
 		for _, p := range later {
-			if le, ok := lastEnd[p.rule]; ok && p.start < le || !e.rules[p.rule].plan.worth(text, p.start, memo) {
+			if le, ok := lastEnd[p.rule]; ok && p.start < le {
 				continue
 			}
 			if attempts[p.rule]++; attempts[p.rule] > budget {
