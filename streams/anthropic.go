@@ -94,39 +94,17 @@ func (p *proxy) messages(c *gin.Context) {
 		anthropicError(c, http.StatusServiceUnavailable, CodeUpstreamNotConfigured, "api_error", "no upstream: set WARDEN_ANTHROPIC_UPSTREAM_URL (or WARDEN_DEMO_UPSTREAM=true)")
 		return
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if !stream {
-		var c2 context.CancelFunc
-		ctx, c2 = context.WithTimeout(ctx, p.cfg.UpstreamTimeout)
-		defer c2()
-	}
-	upreq, err := upstreamRequest(ctx, c, t, body, func(h http.Header) {
+	ctx, cancel, resp := p.callUpstream(c, t, body, stream, "anthropic", func(h http.Header) {
 		if p.cfg.AnthropicUpstreamKey != "" {
 			h.Del("Authorization")
 			h.Set("X-Api-Key", p.cfg.AnthropicUpstreamKey)
 		}
-	})
-	if err != nil {
-		anthropicError(c, http.StatusInternalServerError, CodeInternal, "api_error", "could not build the upstream request")
-		return
-	}
-	resp, err := t.client.Do(upreq)
-	if err != nil {
-		code, msg := upstreamFailure(ctx, err)
-		p.recordUpstreamError(ctx, "anthropic", code)
-		status := http.StatusBadGateway
-		if code == CodeUpstreamTimeout {
-			status = http.StatusGatewayTimeout
-		}
-		anthropicError(c, status, code, "api_error", msg)
+	}, func(status int, code, msg string) { anthropicError(c, status, code, "api_error", msg) })
+	defer cancel()
+	if resp == nil {
 		return
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		p.passThrough(c, resp)
-		return
-	}
 	opts := FilterOptions{Tenant: ri.tenant, Prompt: lastUserText(parts, pres), Source: incident.SourceProxy, Metadata: ri.metadata}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/event-stream" {
 		s := &anStream{p: p, c: c, opts: opts, textBlock: -1, open: map[int]bool{}, cancel: cancel}

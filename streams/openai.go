@@ -96,38 +96,22 @@ func (p *proxy) chatCompletions(c *gin.Context) {
 		openaiError(c, http.StatusServiceUnavailable, CodeUpstreamNotConfigured, "server_error", "no upstream: set WARDEN_UPSTREAM_URL (or WARDEN_DEMO_UPSTREAM=true)")
 		return
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if !stream {
-		var c2 context.CancelFunc
-		ctx, c2 = context.WithTimeout(ctx, p.cfg.UpstreamTimeout)
-		defer c2()
-	}
-	upreq, err := upstreamRequest(ctx, c, t, body, func(h http.Header) {
+	ctx, cancel, resp := p.callUpstream(c, t, body, stream, "openai", func(h http.Header) {
 		if p.cfg.UpstreamKey != "" {
 			h.Set("Authorization", "Bearer "+p.cfg.UpstreamKey)
 		}
-	})
-	if err != nil {
-		openaiError(c, http.StatusInternalServerError, CodeInternal, "server_error", "could not build the upstream request")
-		return
-	}
-	resp, err := t.client.Do(upreq)
-	if err != nil {
-		code, msg := upstreamFailure(ctx, err)
-		p.recordUpstreamError(ctx, "openai", code)
-		status := http.StatusBadGateway
-		if code == CodeUpstreamTimeout {
-			status = http.StatusGatewayTimeout
+	}, func(status int, code, msg string) {
+		typ := "upstream_error"
+		if code == CodeInternal {
+			typ = "server_error"
 		}
-		openaiError(c, status, code, "upstream_error", msg)
+		openaiError(c, status, code, typ, msg)
+	})
+	defer cancel()
+	if resp == nil {
 		return
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		p.passThrough(c, resp)
-		return
-	}
 	opts := FilterOptions{Tenant: ri.tenant, Prompt: lastUserText(parts, pres), Source: incident.SourceProxy, Metadata: ri.metadata}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/event-stream" {
 		s := &oaStream{p: p, c: c, opts: opts, n: n, choices: map[int]*oaChoice{}, cancel: cancel}

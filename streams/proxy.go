@@ -257,6 +257,44 @@ func upstreamRequest(ctx context.Context, c *gin.Context, t target, body []byte,
 }
 
 // upstreamFailure maps a transport error to a stable code.
+// callUpstream sends body to t and returns the upstream's 2xx response,
+// with the context the rest of the exchange runs under (cancel it when
+// done; a whole, non-streamed reply also has WARDEN_UPSTREAM_TIMEOUT). On
+// failure it has answered the client — fail for a request it could not
+// build or send (code CodeInternal, or the upstream failure's code), the
+// upstream's own error reply passed through otherwise — and resp is nil.
+func (p *proxy) callUpstream(c *gin.Context, t target, body []byte, stream bool, provider string,
+	auth func(h http.Header), fail func(status int, code, msg string)) (context.Context, context.CancelFunc, *http.Response) {
+	ctx, cancel := context.WithCancel(c.Request.Context())
+	if !stream {
+		outer := cancel
+		tctx, tcancel := context.WithTimeout(ctx, p.cfg.UpstreamTimeout)
+		ctx, cancel = tctx, func() { tcancel(); outer() }
+	}
+	upreq, err := upstreamRequest(ctx, c, t, body, auth)
+	if err != nil {
+		fail(http.StatusInternalServerError, CodeInternal, "could not build the upstream request")
+		return ctx, cancel, nil
+	}
+	resp, err := t.client.Do(upreq)
+	if err != nil {
+		code, msg := upstreamFailure(ctx, err)
+		p.recordUpstreamError(ctx, provider, code)
+		status := http.StatusBadGateway
+		if code == CodeUpstreamTimeout {
+			status = http.StatusGatewayTimeout
+		}
+		fail(status, code, msg)
+		return ctx, cancel, nil
+	}
+	if resp.StatusCode/100 != 2 {
+		p.passThrough(c, resp)
+		resp.Body.Close()
+		return ctx, cancel, nil
+	}
+	return ctx, cancel, resp
+}
+
 func upstreamFailure(ctx context.Context, err error) (code, msg string) {
 	var ne net.Error
 	switch {
