@@ -47,6 +47,9 @@ func tierModels(t testing.TB) string {
 			t.Fatal(err)
 		}
 	}
+	// Both tiers score prompts only here, so that a response is never
+	// routed (the "stage" case); the shipped model scores both stages.
+	man["stages"] = []string{"prompt"}
 	write("injection", man)
 	man["name"] = "injection-t2"
 	man["version"] = "2.0.0-test"
@@ -207,7 +210,7 @@ func TestRouterBudget(t *testing.T) {
 		}
 	})
 	t.Run("stage", func(t *testing.T) {
-		// The models score prompts only: a response is not routed.
+		// The test models score prompts only: a response is not routed.
 		r, _, _ := loadTiers(t, classifiers.TierOptions{Bands: all}, nil)
 		ctx, log := classifiers.RecordRoutes(context.Background())
 		if _, err := r.Score(ctx, types.StageResponse, []string{text}); err != nil {

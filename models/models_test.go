@@ -200,6 +200,48 @@ func TestManifest(t *testing.T) {
 		t.Errorf("name/kind = %s/%s", man.Name, man.Kind)
 	}
 	checkBookkeeping(t, man, "injection", 16<<20)
+	if !man.AppliesTo("prompt") || !man.AppliesTo("response") {
+		t.Errorf("stages %v: want prompt and response", man.Stages)
+	}
+	// injection_stage.py's response-stage thresholds are the ones the
+	// default policy escalates at (it never blocks on them).
+	var raw struct {
+		Training struct {
+			ByStage struct {
+				Response map[string]map[string]float64 `json:"response"`
+			} `json:"thresholds_by_stage"`
+		} `json:"training"`
+	}
+	b, err := os.ReadFile("injection/manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	var pol struct {
+		Config struct {
+			Defaults struct {
+				Thresholds map[string]map[string]map[string]float64 `json:"thresholds"`
+			} `json:"defaults"`
+		} `json:"config"`
+	}
+	b, err = os.ReadFile("../policy/bundle/warden/data.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &pol); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"prompt_injection", "jailbreak"} {
+		resp := raw.Training.ByStage.Response[l]
+		if resp["escalate"] < man.Thresholds[l]["escalate"] || resp["block"] < resp["escalate"] {
+			t.Errorf("%s response thresholds %v below the prompt ones %v or out of order", l, resp, man.Thresholds[l])
+		}
+		if got := pol.Config.Defaults.Thresholds["response"][l]; got["escalate"] != resp["escalate"] || got["block"] != 0 {
+			t.Errorf("policy response thresholds for %s = %v, want escalate %v and no block", l, got, resp["escalate"])
+		}
+	}
 }
 
 // TestEmbeddedFS loads every shipped model from the embedded FS.

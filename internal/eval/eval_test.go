@@ -357,8 +357,8 @@ func sameOutcome(a, b eval.Outcome) bool {
 }
 
 // bothStages writes a models directory with the shipped injection model
-// scoring both stages, so that response-stage windows reach a classifier
-// (the shipped models score prompts only).
+// alone, scoring every stage (its manifest's stages emptied), so that
+// response-stage windows reach one known classifier.
 func bothStages(t testing.TB) fs.FS {
 	t.Helper()
 	src := testenv.ModelsFS()

@@ -2,7 +2,8 @@
 # One command to rebuild models/injection/{model.onnx,manifest.json,parity.json}
 # from ../shared/data:
 #
-#   models/train/train.sh            # shipped variant (folds, thresholds, export)
+#   models/train/train.sh            # shipped variant (folds, thresholds, export,
+#                                    # then injection_stage.py: response-stage thresholds)
 #   models/train/train.sh --compare  # every variant -> models/train/variants.json
 #   models/train/train.sh harm       # models/harm/{model.onnx,manifest.json,parity.json}
 #   models/train/train.sh harm --variant linear-c345 --no-export   # family comparison
@@ -34,4 +35,13 @@ if [ "${1:-}" = harm ]; then
   # response-stage thresholds and metrics -> $out/manifest.json
   exec "$PYTHON" models/train/harm_stage.py "$out"
 fi
-exec "$PYTHON" models/train/pipeline.py "$@"
+"$PYTHON" models/train/pipeline.py "$@"
+out=models/injection
+prev=
+for a in "$@"; do
+  case "$prev" in --out) out=$a ;; esac
+  case "$a" in --out=*) out=${a#--out=} ;; --compare|--exp|--exp=*) exit 0 ;; esac
+  prev=$a
+done
+# response-stage thresholds and metrics -> $out/manifest.json
+exec "$PYTHON" models/train/injection_stage.py "$out"

@@ -36,12 +36,17 @@
 #   - Unicode tag characters (a way to smuggle hidden instructions) escalate.
 #   Response stage, by default: harm categories escalate and block at the
 #   harm model's response-stage thresholds (benign answers score higher
-#   than benign prompts, so these are higher); every PII and secret
-#   finding is masked,
-#   except PERSON and LOCATION: the name tagger's held-out precision (about
-#   0.6 per span, models/ner/manifest.json) is too low to rewrite answers
-#   by default, so names are findings the policy sees and a tenant opts in
-#   to masking them (tenant "strict" does).
+#   than benign prompts, so these are higher); prompt_injection (0.771)
+#   and jailbreak (0.564) escalate and never block — an answer that carries
+#   an attack (a retrieved page, a tool result, a quoted template) matters
+#   to whatever reads it next, and is often the model explaining one, so a
+#   reviewer looks (the injection model's response-stage thresholds,
+#   models/injection/manifest.json training.thresholds_by_stage); every
+#   PII and secret finding is masked, except PERSON and LOCATION: the name
+#   tagger's held-out precision (about 0.6 per span,
+#   models/ner/manifest.json) is too low to rewrite answers by default, so
+#   names are findings the policy sees and a tenant opts in to masking them
+#   (tenant "strict" does).
 #
 #   Thresholds: every category names "escalate"; "block" is optional (a
 #   category without it never blocks) and must not be below "escalate". A

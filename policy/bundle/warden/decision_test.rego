@@ -42,9 +42,12 @@ test_below_escalate_allowed if {
 	d.action == "allow"
 }
 
-test_response_stage_not_blocked_on_injection if {
-	d := warden.decision with input as object.union(base, {"stage": "response", "scores": {"prompt_injection": 0.99}})
-	d.action == "allow"
+test_response_stage_escalates_injection_never_blocks if {
+	d := warden.decision with input as object.union(base, {"stage": "response", "scores": {"prompt_injection": 0.99, "jailbreak": 0.999}})
+	d.action == "escalate"
+	d.rules == ["jailbreak.escalate", "prompt_injection.escalate"]
+	d2 := warden.decision with input as object.union(base, {"stage": "response", "scores": {"prompt_injection": 0.77}})
+	d2.action == "allow"
 }
 
 test_secret_masked_in_prompt if {
