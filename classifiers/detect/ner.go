@@ -335,7 +335,6 @@ func (m *nerModel) label(ctx context.Context, text string, toks []nerfeat.Token,
 	probs := make([][]float32, len(toks)) // per token, nil where not labelled
 	cfg := m.man.Featurizer
 	L := m.nlabels
-	var buf []int64
 	for si, segs := range seqs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -344,16 +343,15 @@ func (m *nerModel) label(ctx context.Context, text string, toks []nerfeat.Token,
 		for _, g := range segs {
 			width += g.ib - g.ia
 		}
-		ids := make([]int64, width*nerfeat.Slots)
-		mask := make([]float32, width)
-		at := 0
+		// Featurize appends Slots ids per token: the segments fill ids in
+		// place, one after the other
+		ids := make([]int64, 0, width*nerfeat.Slots)
 		for _, g := range segs {
-			buf = cfg.Featurize(text, toks, g.ia, g.ib, buf[:0])
-			copy(ids[at*nerfeat.Slots:], buf)
-			for t := range g.ib - g.ia {
-				mask[at+t] = 1
-			}
-			at += g.ib - g.ia
+			ids = cfg.Featurize(text, toks, g.ia, g.ib, ids)
+		}
+		mask := make([]float32, width)
+		for i := range mask {
+			mask[i] = 1
 		}
 		out, err := m.run(ctx, ids, mask, 1, width)
 		if err != nil {
