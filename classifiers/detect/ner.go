@@ -315,9 +315,11 @@ func (m *nerModel) label(ctx context.Context, text string, toks []nerfeat.Token,
 	pos := 0 // positions in the current sequence
 	for i := range pieces {
 		p := &pieces[i]
-		if n := len(segs); n > 0 && p.ia <= segs[n-1].ib && p.ib-segs[n-1].ia <= nerSeq/4 {
+		if n := len(segs); n > 0 && p.ia <= segs[n-1].ib && p.ib-segs[n-1].ia <= nerSeq/4 &&
+			pos+max(0, p.ib-segs[n-1].ib) <= nerSeq {
 			// extend the last segment (bounded, so a long capitalised run
-			// still splits into pieces with their own context)
+			// still splits into pieces with their own context, and the
+			// sequence stays within nerSeq)
 			last := &segs[n-1]
 			pos += max(0, p.ib-last.ib)
 			last.ib = max(last.ib, p.ib)
