@@ -123,11 +123,17 @@ def main():
                 he |= pt[kk, l] >= th[name]["escalate"]
             e["any_escalate_at_" + stage] = round(float(he.mean()), 4)
         metrics["fpr_test"][s] = e
-    man["training"]["thresholds_by_stage"] = collections.OrderedDict(
-        prompt=prompt_thr, response=resp_thr,
-        how="prompt: the manifest thresholds. response: the same rule on the benign response families of the dev "
-            "split (codealpaca outputs, self-instruct outputs, DICES safe replies, DiaSafety replies without a "
-            "positive label), final model only, never below the prompt threshold")
+    write_stage(man_path, man, prompt_thr, resp_thr, metrics,
+                "prompt: the manifest thresholds. response: the same rule on the benign response families of the dev "
+                "split (codealpaca outputs, self-instruct outputs, DICES safe replies, DiaSafety replies without a "
+                "positive label), final model only, never below the prompt threshold")
+
+
+def write_stage(man_path, man, prompt_thr, resp_thr, metrics, how):
+    """Writes response-stage thresholds (training.thresholds_by_stage) and
+    metrics (metrics.response_stage) into the manifest at man_path; the
+    top-level thresholds stay the prompt-stage ones."""
+    man["training"]["thresholds_by_stage"] = collections.OrderedDict(prompt=prompt_thr, response=resp_thr, how=how)
     man["metrics"]["response_stage"] = metrics
     with open(man_path, "w") as f:
         json.dump(man, f, indent=1, ensure_ascii=False)

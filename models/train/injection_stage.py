@@ -113,17 +113,11 @@ def main():
             block=round(float(np.mean(p[composed, l] >= resp_thr["prompt_injection"]["block"])), 4))
 
     man["stages"] = ["prompt", "response"]
-    man["training"]["thresholds_by_stage"] = collections.OrderedDict(
-        prompt=prompt_thr, response=resp_thr,
-        how="prompt: the manifest thresholds. response: the prompt rule (every benign family <= 0.5 % block / "
-            "2 % escalate) on benign responses of the dev half never trained on (CodeAlpaca outputs of the "
-            "injection corpus's dev split, self-instruct first outputs, DICES safe replies), final model only, "
-            "never below the prompt threshold")
-    man["metrics"]["response_stage"] = metrics
-    with open(man_path, "w") as f:
-        json.dump(man, f, indent=1, ensure_ascii=False)
-        f.write("\n")
-    print(json.dumps(dict(response=resp_thr, metrics=metrics), indent=1))
+    HS.write_stage(man_path, man, prompt_thr, resp_thr, metrics,
+                   "prompt: the manifest thresholds. response: the prompt rule (every benign family <= 0.5 % block / "
+                   "2 % escalate) on benign responses of the dev half never trained on (CodeAlpaca outputs of the "
+                   "injection corpus's dev split, self-instruct first outputs, DICES safe replies), final model only, "
+                   "never below the prompt threshold")
 
 
 if __name__ == "__main__":
