@@ -6,12 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wardenhq/warden/classifiers/detect"
 	"github.com/wardenhq/warden/internal/benchtext"
 	"github.com/wardenhq/warden/internal/check"
-	"github.com/wardenhq/warden/internal/testenv"
 	"github.com/wardenhq/warden/internal/types"
-	"github.com/wardenhq/warden/models/ner"
 )
 
 // BenchmarkCheck1KB is one whole prompt check of a 1 KB text on the
@@ -34,13 +31,7 @@ func BenchmarkCheck1KBPaced(b *testing.B) {
 }
 
 func benchCheck(b *testing.B, pause time.Duration) {
-	testenv.ORT(b)
-	det, err := detect.New(detect.Options{NERModelFS: ner.FS, NERDir: "."})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer det.Close()
-	svc := testenv.Service(b, det, nil, check.Options{})
+	svc := nerService(b)
 	texts := benchtext.Texts(1, 64, 1024)
 	ctx := context.Background()
 	var took []time.Duration

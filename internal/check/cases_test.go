@@ -34,13 +34,7 @@ type regressionCase struct {
 // TestRegressionCases runs testdata/cases/*.json through the real guard:
 // ONNX models, detectors (with the NER model), the default policy.
 func TestRegressionCases(t *testing.T) {
-	testenv.ORT(t)
-	det, err := detect.New(detect.Options{NERModelFS: ner.FS, NERDir: "."})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer det.Close()
-	svc := testenv.Service(t, det, nil, check.Options{})
+	svc := nerService(t)
 	files, _ := filepath.Glob("testdata/cases/*.json")
 	if len(files) == 0 {
 		t.Fatal("no case files")
@@ -88,4 +82,17 @@ func TestRegressionCases(t *testing.T) {
 		}
 	}
 	t.Logf("%d cases from %d files", total, len(files))
+}
+
+// nerService is the guard on the embedded default without an incident
+// recorder: shipped models, detectors with the name tagger, default policy.
+func nerService(tb testing.TB) *check.Service {
+	tb.Helper()
+	testenv.ORT(tb)
+	det, err := detect.New(detect.Options{NERModelFS: ner.FS, NERDir: "."})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { det.Close() })
+	return testenv.Service(tb, det, nil, check.Options{})
 }
