@@ -90,6 +90,7 @@ func compile(ctx context.Context, fsys fs.FS) (*compiled, TestResult, error) {
 		SetDefaultRegoVersion(ast.RegoV1).
 		SetTimeout(30*time.Second).
 		RaiseBuiltinErrors(true).
+		AddCustomBuiltins(builtins()).
 		RunTests(ctx, txn)
 	if err != nil {
 		store.Abort(ctx, txn)
@@ -117,6 +118,9 @@ func compile(ctx context.Context, fsys fs.FS) (*compiled, TestResult, error) {
 	}
 	for _, m := range modules {
 		opts = append(opts, rego.ParsedModule(m))
+	}
+	for _, b := range builtins() {
+		opts = append(opts, b.Func)
 	}
 	pq, err := rego.New(opts...).PrepareForEval(ctx)
 	if err != nil {

@@ -231,7 +231,7 @@ func (e *Engine) Decide(ctx context.Context, in Input) (types.Decision, error) {
 	}
 	start := time.Now()
 	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value(c.input)), rego.EvalGenerateJSON(keepAST), rego.EvalMetrics(noMetrics))
-	e.evalLatency.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("stage", in.Stage.String())))
+	e.evalLatency.Record(ctx, time.Since(start).Seconds(), stageAttr(in.Stage))
 	if err != nil {
 		return types.Decision{PolicyRevision: c.revision}, fmt.Errorf("evaluating %s (revision %s): %w", Query, c.revision, err)
 	}
@@ -243,12 +243,25 @@ func (e *Engine) Decide(ctx context.Context, in Input) (types.Decision, error) {
 	return d, nil
 }
 
+// stageAttrs are the evaluation metric's attributes per stage, built once.
+var stageAttrs = map[types.Stage]metric.MeasurementOption{
+	types.StagePrompt:   metric.WithAttributes(attribute.String("stage", types.StagePrompt.String())),
+	types.StageResponse: metric.WithAttributes(attribute.String("stage", types.StageResponse.String())),
+}
+
+func stageAttr(s types.Stage) metric.MeasurementOption {
+	if o, ok := stageAttrs[s]; ok {
+		return o
+	}
+	return metric.WithAttributes(attribute.String("stage", s.String()))
+}
+
 // value builds the input document: the keys u says the bundle reads
 // (all of them for a bundle that reads input as a whole), so that a
 // policy that never looks at the findings one by one does not pay for
 // building them.
 func (in Input) value(u inputUse) ast.Value {
-	obj := ast.NewObjectWithCapacity(12)
+	obj := ast.NewObjectWithCapacity(u.size())
 	if u.uses("scores") {
 		scores := ast.NewObjectWithCapacity(len(in.Scores))
 		for k, v := range in.Scores {

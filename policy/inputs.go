@@ -23,6 +23,14 @@ type inputUse struct {
 // uses reports whether key must be built.
 func (u inputUse) uses(key string) bool { return u.all || u.keys[key] }
 
+// size is how many keys the input document can have.
+func (u inputUse) size() int {
+	if u.all {
+		return 12
+	}
+	return len(u.keys)
+}
+
 // String lists the keys read ("*" for all), for logs and tests.
 func (u inputUse) String() string {
 	if u.all {
@@ -38,7 +46,7 @@ func (u inputUse) String() string {
 // — unless a test module shares a package with, or is referenced by, a
 // module that is not a test, in which case every key is built.
 func analyseInput(modules map[string]*ast.Module) (inputUse, error) {
-	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1).WithCapabilities(capabilities())
 	if c.Compile(modules); c.Failed() {
 		return inputUse{}, fmt.Errorf("compiling for input analysis: %w", c.Errors)
 	}

@@ -76,14 +76,15 @@ import rego.v1
 # variable, not a rule or function of its own. OPA's interpreter costs a few
 # microseconds per expression on a 2-core machine, so the layout keeps the
 # expressions a typical check evaluates few (go test ./policy -bench Decide;
-# docs/benchmarks.md): one pass over the thresholds, one over the finding
-# types, and every hit as [severity, rule, reason] in one sorted list whose
-# head names the action.
+# docs/benchmarks.md): the threshold pass is one call of Warden's built-in
+# warden.threshold_hits (policy/builtins.go), there is one pass over the
+# finding types, and every hit is [severity, rule, reason] in one sorted
+# list whose head names the action.
 decision := {
 	"action": {0: "allow", -1: "redact", -2: "escalate", -3: "block"}[level],
-	"reasons": [h[2] | some h in hits; h[0] < 0],
-	"rules": [h[1] | some h in hits; h[0] < 0],
-	"redactions": [{"type": r[0], "mode": r[1], "min_score": r[2]} | some r in red],
+	"reasons": [h[2] | some h in hits],
+	"rules": [h[1] | some h in hits],
+	"redactions": red,
 	# restore: vault tokens in a model's answer are replaced by the values
 	# they stand for (the user's own data coming back to them); only tokens
 	# this tenant's vault issued can be restored.
@@ -92,27 +93,25 @@ decision := {
 	# The effective configuration: the tenant's settings deep-merged over
 	# the defaults, so a tenant overrides only what it names (a union with
 	# an unknown tenant's {} costs nothing).
-	cfg := object.union(data.warden.config.defaults, object.get(data.warden.config.tenants, input.tenant, {}))
+	conf := data.warden.config
+	cfg := object.union(conf.defaults, object.get(conf.tenants, input.tenant, {}))
 
-	# One pass over the categories: the scores at or above escalate. Only
-	# these are looked at again.
-	over := [[cat, s, t] |
-		some cat, t in object.get(cfg, ["thresholds", input.stage], {})
-		s := input.scores[cat]
-		s >= t.escalate
-	]
+	# The categories whose score reaches "escalate", each as [category,
+	# score, "block"|"escalate", threshold]: "block" when the category has
+	# a block threshold and the score reaches it.
+	over := warden.threshold_hits(input.scores, object.get(cfg, ["thresholds", input.stage], {}))
 
 	# Redaction per finding type (input.finding_types summarises the
 	# findings by type): the mode by type first, then by class; "none"
 	# leaves the findings. Findings from statistical detectors (the
 	# PERSON/LOCATION model) carry a confidence; below the type's min_score
-	# they are not acted on. Rule-based findings score 1.0.
+	# they are not acted on. Rule-based findings score 1.0. Each entry is
+	# the decision's redaction as it stands ("count", the findings it
+	# covers, is for the reason; the engine ignores it).
 	rc := object.get(cfg, ["redact", input.stage], {})
-	by_type := object.get(rc, "types", {})
-	by_class := object.get(rc, "classes", {})
-	red := [[type, mode, m, n] |
+	red := [{"type": type, "mode": mode, "min_score": m, "count": n} |
 		some type, f in input.finding_types
-		mode := object.get(by_type, type, object.get(by_class, f.class, "none"))
+		mode := object.get(rc, ["types", type], object.get(rc, ["classes", f.class], "none"))
 		mode != "none"
 		m := object.get(cfg, ["min_score", type], 0)
 		n := count([s | some s in f.scores; s >= m])
@@ -120,25 +119,19 @@ decision := {
 	]
 
 	# Every hit as [severity, rule, reason]: -3 block, -2 escalate,
-	# -1 redact, sorted most severe first (then by rule). The sentinel
-	# [0, "", ""] sorts last, so the head's severity is the action (allow
-	# when nothing hit); it is left out of reasons and rules.
+	# -1 redact, sorted most severe first (then by rule); the head's
+	# severity is the action (allow when nothing hit).
 	hits := sort(array.concat(
 		array.concat(
-			[[sev, sprintf("%s.%s", [x[0], kind]), sprintf("%s score %.2f >= %s threshold %.2f", [x[0], x[1], kind, x[2][kind]])] |
+			[[{"block": -3, "escalate": -2}[x[2]], sprintf("%s.%s", [x[0], x[2]]), sprintf("%s score %.2f >= %s threshold %.2f", x)] |
 				some x in over
-				kind := {true: "block", false: "escalate"}[x[1] >= object.get(x[2], "block", 2)]
-				sev := {"block": -3, "escalate": -2}[kind]
 			],
 			[[-2, sprintf("signal.%s", [sig]), sprintf("obfuscation signal %s", [sig])] |
 				some sig in input.signals
 				sig in object.get(cfg, ["signals", input.stage, "escalate"], [])
 			],
 		),
-		array.concat(
-			[[-1, sprintf("redact.%s", [r[0]]), sprintf("%d %s finding(s) redacted (%s)", [r[3], r[0], r[1]])] | some r in red],
-			[[0, "", ""]],
-		),
+		[[-1, sprintf("redact.%s", [r.type]), sprintf("%d %s finding(s) redacted (%s)", [r.count, r.type, r.mode])] | some r in red],
 	))
-	level := hits[0][0]
+	level := object.get({"hits": hits}, ["hits", 0, 0], 0)
 }

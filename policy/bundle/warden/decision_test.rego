@@ -54,7 +54,7 @@ test_secret_masked_in_prompt if {
 	f := {"type": "AWS_ACCESS_KEY", "class": "secret", "start": 0, "end": 20, "score": 1}
 	d := warden.decision with input as object.union(base, found([f]))
 	d.action == "redact"
-	d.redactions == [{"type": "AWS_ACCESS_KEY", "mode": "mask", "min_score": 0}]
+	d.redactions == [{"type": "AWS_ACCESS_KEY", "mode": "mask", "min_score": 0, "count": 1}]
 }
 
 test_pii_passes_in_prompt_by_default if {

@@ -32,7 +32,7 @@ test_pii_and_names_pass_in_prompt_by_default if {
 
 test_secret_and_pii_in_prompt_only_secret_redacted if {
 	d := warden.decision with input as object.union(red_base, found([secret("GITHUB_TOKEN"), pii("EMAIL")]))
-	d.redactions == [{"type": "GITHUB_TOKEN", "mode": "mask", "min_score": 0}]
+	d.redactions == [{"type": "GITHUB_TOKEN", "mode": "mask", "min_score": 0, "count": 1}]
 }
 
 # The name tagger's precision is too low to rewrite answers by default
