@@ -16,7 +16,9 @@
 //	 "redactions": [{"type": "EMAIL", "mode": "mask"}],
 //	 "restore": false}
 //
-// An undefined or ill-typed decision is an error, never an allow.
+// An undefined or ill-typed decision is an error, never an allow. Besides
+// OPA's built-ins, bundles (and their tests) can call Warden's own,
+// declared in builtins.go.
 package policy
 
 import (
