@@ -27,6 +27,10 @@ func TestThresholdHits(t *testing.T) {
 		{"integer and float forms compare by value", `{"pi": 1, "jb": 0.50}`, `{"pi": {"escalate": 0.4, "block": 1.0}, "jb": {"escalate": 0.5}}`,
 			`[["jb", 0.50, "escalate", 0.5], ["pi", 1, "block", 1.0]]`},
 		{"empty thresholds", `{"pi": 1}`, `{}`, `[]`},
+		// Scores are float32 model outputs widened to float64: 17 digits.
+		{"widened float32 scores against short thresholds", `{"pi": 0.8650000095367432, "jb": 0.49999999999999994, "hate": 0.6000000238418579}`,
+			`{"pi": {"escalate": 0.423, "block": 0.865}, "jb": {"escalate": 0.5}, "hate": {"escalate": 0.6000000238418579, "block": 0.6000000238418580}}`,
+			`[["hate", 0.6000000238418579, "escalate", 0.6000000238418579], ["pi", 0.8650000095367432, "block", 0.865]]`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -279,8 +279,13 @@ func TestWatchSwapsUnderLoad(t *testing.T) {
 func BenchmarkDecide(b *testing.B) {
 	e := loadDefault(b)
 	ctx := context.Background()
-	scores := types.Scores{"prompt_injection": 0.12, "jailbreak": 0.03, "hate": 0.01, "violence": 0.02,
-		"harassment": 0.1, "sexual": 0.01, "self_harm": 0.01, "illicit": 0.2}
+	// Scores as the models produce them: float32 widened to float64, which
+	// print with up to 17 digits (0.12 -> 0.11999999731779099).
+	scores := types.Scores{}
+	for k, v := range map[string]float32{"prompt_injection": 0.12, "jailbreak": 0.03, "hate": 0.01, "violence": 0.02,
+		"harassment": 0.1, "sexual": 0.01, "self_harm": 0.01, "illicit": 0.2} {
+		scores[k] = float64(v)
+	}
 	many := []types.Finding{
 		{Type: "CREDIT_CARD", Class: "pii", Start: 3, End: 20, Score: 1},
 		{Type: "EMAIL", Class: "pii", Start: 30, End: 50, Score: 1},
@@ -290,10 +295,10 @@ func BenchmarkDecide(b *testing.B) {
 		{Type: "EMAIL", Class: "pii", Start: 230, End: 250, Score: 1},
 		{Type: "AWS_ACCESS_KEY", Class: "secret", Start: 260, End: 280, Score: 1},
 		{Type: "GITHUB_TOKEN", Class: "secret", Start: 290, End: 330, Score: 1},
-		{Type: "PERSON", Class: "pii", Start: 400, End: 408, Score: 0.9},
+		{Type: "PERSON", Class: "pii", Start: 400, End: 408, Score: float64(float32(0.9))},
 	}
 	blockScores := maps.Clone(scores)
-	blockScores["prompt_injection"] = 0.95
+	blockScores["prompt_injection"] = float64(float32(0.95))
 	for _, bc := range []struct {
 		name string
 		in   Input

@@ -78,28 +78,25 @@ import rego.v1
 # expressions a typical check evaluates few (go test ./policy -bench Decide;
 # docs/benchmarks.md): the threshold pass is one call of Warden's built-in
 # warden.threshold_hits (policy/builtins.go), there is one pass over the
-# finding types, and every hit is [severity, rule, reason] in one sorted
-# list whose head names the action.
+# finding types, and every hit is [severity, rule, reason, action] in one
+# sorted list whose head names the action.
 decision := {
-	"action": {0: "allow", -1: "redact", -2: "escalate", -3: "block"}[level],
+	"action": object.get({"hits": hits}, ["hits", 0, 3], "allow"),
 	"reasons": [h[2] | some h in hits],
 	"rules": [h[1] | some h in hits],
 	"redactions": red,
 	# restore: vault tokens in a model's answer are replaced by the values
 	# they stand for (the user's own data coming back to them); only tokens
 	# this tenant's vault issued can be restored.
-	"restore": object.get(cfg, ["restore", input.stage], false),
+	"restore": object.get(cfg, ["restore", stage], false),
 } if {
+	stage := input.stage
+
 	# The effective configuration: the tenant's settings deep-merged over
 	# the defaults, so a tenant overrides only what it names (a union with
 	# an unknown tenant's {} costs nothing).
 	conf := data.warden.config
 	cfg := object.union(conf.defaults, object.get(conf.tenants, input.tenant, {}))
-
-	# The categories whose score reaches "escalate", each as [category,
-	# score, "block"|"escalate", threshold]: "block" when the category has
-	# a block threshold and the score reaches it.
-	over := warden.threshold_hits(input.scores, object.get(cfg, ["thresholds", input.stage], {}))
 
 	# Redaction per finding type (input.finding_types summarises the
 	# findings by type): the mode by type first, then by class; "none"
@@ -108,7 +105,7 @@ decision := {
 	# they are not acted on. Rule-based findings score 1.0. Each entry is
 	# the decision's redaction as it stands ("count", the findings it
 	# covers, is for the reason; the engine ignores it).
-	rc := object.get(cfg, ["redact", input.stage], {})
+	rc := object.get(cfg, ["redact", stage], {})
 	red := [{"type": type, "mode": mode, "min_score": m, "count": n} |
 		some type, f in input.finding_types
 		mode := object.get(rc, ["types", type], object.get(rc, ["classes", f.class], "none"))
@@ -118,20 +115,23 @@ decision := {
 		n > 0
 	]
 
-	# Every hit as [severity, rule, reason]: -3 block, -2 escalate,
-	# -1 redact, sorted most severe first (then by rule); the head's
-	# severity is the action (allow when nothing hit).
+	# Every hit as [severity, rule, reason, action]: -3 block, -2
+	# escalate, -1 redact, sorted most severe first (then by rule), so the
+	# head's action is the decision's (allow when nothing hit). Threshold
+	# hits come from warden.threshold_hits: the categories whose score
+	# reaches "escalate", each as [category, score, "block"|"escalate",
+	# threshold] ("block" when the category has a block threshold and the
+	# score reaches it).
 	hits := sort(array.concat(
 		array.concat(
-			[[{"block": -3, "escalate": -2}[x[2]], sprintf("%s.%s", [x[0], x[2]]), sprintf("%s score %.2f >= %s threshold %.2f", x)] |
-				some x in over
+			[[{"block": -3, "escalate": -2}[x[2]], sprintf("%s.%s", [x[0], x[2]]), sprintf("%s score %.2f >= %s threshold %.2f", x), x[2]] |
+				some x in warden.threshold_hits(input.scores, object.get(cfg, ["thresholds", stage], {}))
 			],
-			[[-2, sprintf("signal.%s", [sig]), sprintf("obfuscation signal %s", [sig])] |
+			[[-2, sprintf("signal.%s", [sig]), sprintf("obfuscation signal %s", [sig]), "escalate"] |
 				some sig in input.signals
-				sig in object.get(cfg, ["signals", input.stage, "escalate"], [])
+				sig in object.get(cfg, ["signals", stage, "escalate"], [])
 			],
 		),
-		[[-1, sprintf("redact.%s", [r.type]), sprintf("%d %s finding(s) redacted (%s)", [r.count, r.type, r.mode])] | some r in red],
+		[[-1, sprintf("redact.%s", [r.type]), sprintf("%d %s finding(s) redacted (%s)", [r.count, r.type, r.mode]), "redact"] | some r in red],
 	))
-	level := object.get({"hits": hits}, ["hits", 0, 0], 0)
 }
