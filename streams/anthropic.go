@@ -265,66 +265,21 @@ type anStream struct {
 
 func (s *anStream) run(ctx context.Context, resp *http.Response) {
 	s.w = startSSE(s.c, resp.Header)
-	s.p.e.m.active.Add(ctx, 1, apiAttr("anthropic"))
-	defer s.p.e.m.active.Add(context.WithoutCancel(ctx), -1, apiAttr("anthropic"))
-	ev := readEvents(resp.Body, s.p.cfg.MaxEventBytes)
-	defer ev.stop()
-	tm := newLoopTimers(s.p.cfg.UpstreamIdleTimeout)
-	defer tm.stop()
-	outcome := "completed"
-	defer func() {
-		setTrailers(s.c, []*check.Result{s.result})
-		s.p.e.m.ends.Add(context.WithoutCancel(ctx), 1, apiAttr("anthropic"), outcomeAttr(outcome))
-	}()
-	for !s.ended {
-		select {
-		case it := <-ev.ch:
-			tm.activity()
-			batch := []eventItem{it}
-		drain:
-			for len(batch) < 64 {
-				select {
-				case it := <-ev.ch:
-					batch = append(batch, it)
-				default:
-					break drain
-				}
-			}
-			for _, it := range batch {
-				if s.ended {
-					break
-				}
-				if o := s.handle(ctx, it); o != "" {
-					outcome = o
-				}
-			}
-			if !s.ended && s.f != nil && int64(s.f.Len()) > s.p.cfg.MaxResponseBytes {
-				outcome = s.fail(ctx, errTooLong)
-			}
-			if !s.ended {
-				s.step(ctx)
-			}
-			tm.setHold(s.f)
-		case <-tm.hold.C:
-			if s.f != nil {
-				s.emit(ctx, s.f.Tick(ctx, time.Now()))
-			}
-			tm.setHold(s.f)
-		case <-tm.idle.C:
-			outcome = s.fail(ctx, errIdle)
-		case <-ctx.Done():
-			s.abort(ctx)
-			outcome = "client_gone"
-			return
-		}
-		if s.w.Err() != nil {
-			s.abort(ctx)
-			outcome = "client_gone"
-			return
-		}
-	}
-	if outcome == "completed" && s.result != nil && s.result.Action == types.ActionBlock {
-		outcome = "blocked"
+	s.p.relay(ctx, "anthropic", s.c, s.w, resp, s)
+}
+
+func (s *anStream) done() bool { return s.ended }
+
+func (s *anStream) filters() []*Filter { return []*Filter{s.f} }
+
+func (s *anStream) results() []*check.Result { return []*check.Result{s.result} }
+
+func (s *anStream) blocked() bool { return s.result != nil && s.result.Action == types.ActionBlock }
+
+// tick emits what the hold-back timer released.
+func (s *anStream) tick(ctx context.Context, now time.Time) {
+	if s.f != nil {
+		s.emit(ctx, s.f.Tick(ctx, now))
 	}
 }
 

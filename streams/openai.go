@@ -245,7 +245,7 @@ type oaStream struct {
 	tmplKey [][]byte // the fast path's template fields, to reuse tmpl
 	choices map[int]*oaChoice
 	order   []int
-	results []*check.Result
+	rs      []*check.Result
 	ended   bool
 	cancel  context.CancelFunc
 }
@@ -280,87 +280,27 @@ func (s *oaStream) filters() []*Filter {
 
 func (s *oaStream) run(ctx context.Context, resp *http.Response) {
 	s.w = startSSE(s.c, resp.Header)
-	s.p.e.m.active.Add(ctx, 1, apiAttr("openai"))
-	defer s.p.e.m.active.Add(context.WithoutCancel(ctx), -1, apiAttr("openai"))
-	ev := readEvents(resp.Body, s.p.cfg.MaxEventBytes)
-	defer ev.stop()
-	tm := newLoopTimers(s.p.cfg.UpstreamIdleTimeout)
-	defer tm.stop()
-	outcome := "completed"
-	defer func() {
-		setTrailers(s.c, s.results)
-		s.p.e.m.ends.Add(context.WithoutCancel(ctx), 1, apiAttr("openai"), outcomeAttr(outcome))
-	}()
-	for !s.ended {
-		select {
-		case it := <-ev.ch:
-			tm.activity()
-			batch := []eventItem{it}
-		drain:
-			for len(batch) < 64 {
-				select {
-				case it := <-ev.ch:
-					batch = append(batch, it)
-				default:
-					break drain
-				}
+	s.p.relay(ctx, "openai", s.c, s.w, resp, s)
+}
+
+func (s *oaStream) done() bool { return s.ended }
+
+func (s *oaStream) results() []*check.Result { return s.rs }
+
+// tick emits what the hold-back timer released.
+func (s *oaStream) tick(ctx context.Context, now time.Time) {
+	for _, idx := range s.order {
+		cs := s.choices[idx]
+		for k, f := range cs.filters {
+			if f != nil && !s.ended {
+				s.emit(ctx, cs, k, f.Tick(ctx, now))
 			}
-			for _, it := range batch {
-				if s.ended {
-					break
-				}
-				if o := s.handle(ctx, it); o != "" {
-					outcome = o
-				}
-			}
-			if !s.ended && s.tooLong() {
-				outcome = s.fail(ctx, errTooLong)
-			}
-			if !s.ended {
-				s.stepAll(ctx)
-			}
-			tm.setHold(s.filters()...)
-		case <-tm.hold.C:
-			for _, idx := range s.order {
-				cs := s.choices[idx]
-				for k, f := range cs.filters {
-					if f != nil && !s.ended {
-						s.emit(ctx, cs, k, f.Tick(ctx, time.Now()))
-					}
-				}
-			}
-			tm.setHold(s.filters()...)
-		case <-tm.idle.C:
-			outcome = s.fail(ctx, errIdle)
-		case <-ctx.Done():
-			s.abortAll(ctx)
-			outcome = "client_gone"
-			return
 		}
-		if s.w.Err() != nil {
-			s.abortAll(ctx)
-			outcome = "client_gone"
-			return
-		}
-	}
-	if outcome == "completed" && s.anyBlocked() {
-		outcome = "blocked"
 	}
 }
 
-// tooLong reports whether a text exceeds MaxResponseBytes: the filter
-// keeps the whole text for the final decision, so its size is bounded.
-func (s *oaStream) tooLong() bool {
-	for _, f := range s.filters() {
-		if f != nil && int64(f.Len()) > s.p.cfg.MaxResponseBytes {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *oaStream) anyBlocked() bool {
-	for _, r := range s.results {
+func (s *oaStream) blocked() bool {
+	for _, r := range s.rs {
 		if r != nil && r.Action == types.ActionBlock {
 			return true
 		}
@@ -397,7 +337,7 @@ func (s *oaStream) handle(ctx context.Context, it eventItem) string {
 	}
 	if e, ok := chunk["error"]; ok && !isNull(e) {
 		// The provider's own mid-stream error: relay it as it is.
-		s.abortAll(ctx)
+		s.abort(ctx)
 		_ = s.w.Event(it.ev.Name, data)
 		s.ended = true
 		s.p.recordUpstreamError(ctx, "openai", "provider_error")
@@ -461,7 +401,7 @@ func (s *oaStream) handle(ctx context.Context, it eventItem) string {
 	if pure {
 		return "" // text only: stepped with the rest of the batch
 	}
-	s.stepAll(ctx)
+	s.step(ctx)
 	var out []map[string]json.RawMessage
 	for _, pc := range ps {
 		cs := pc.cs
@@ -537,9 +477,9 @@ func (s *oaStream) filter(ctx context.Context, cs *oaChoice, k int) *Filter {
 	return cs.filters[k]
 }
 
-// stepAll decides on the text fed to every choice and emits what is
+// step decides on the text fed to every choice and emits what is
 // released.
-func (s *oaStream) stepAll(ctx context.Context) {
+func (s *oaStream) step(ctx context.Context) {
 	for _, idx := range s.order {
 		cs := s.choices[idx]
 		for k, f := range cs.filters {
@@ -694,7 +634,7 @@ func (s *oaStream) block(ctx context.Context, cs *oaChoice, res *check.Result) {
 			f.Abort(ctx)
 		}
 	}
-	s.results = append(s.results, res)
+	s.rs = append(s.rs, res)
 	_ = s.w.Event("", s.chunk(cs.idx, "", "", "content_filter"))
 	s.checkAllDone(ctx)
 }
@@ -733,7 +673,7 @@ func (s *oaStream) closeChoice(ctx context.Context, cs *oaChoice) bool {
 		o := f.Close(ctx)
 		s.emit(ctx, cs, k, o)
 		if !o.Blocked && o.Result != nil {
-			s.results = append(s.results, o.Result)
+			s.rs = append(s.rs, o.Result)
 		}
 	}
 	return cs.done
@@ -741,7 +681,7 @@ func (s *oaStream) closeChoice(ctx context.Context, cs *oaChoice) bool {
 
 // finishAll closes choices still open at [DONE] or the end of the stream.
 func (s *oaStream) finishAll(ctx context.Context) {
-	s.stepAll(ctx)
+	s.step(ctx)
 	for _, idx := range s.order {
 		cs := s.choices[idx]
 		if !cs.done {
@@ -777,20 +717,20 @@ func (s *oaStream) fail(ctx context.Context, err error) string {
 	if errors.Is(err, ErrNotReady) {
 		code, msg = CodeNotReady, "Warden is loading its models and policy"
 	}
-	s.abortAll(ctx)
+	s.abort(ctx)
 	s.p.recordUpstreamError(ctx, "openai", code)
 	_ = s.w.Event("", mustRaw(map[string]any{"error": map[string]any{"message": msg, "type": "upstream_error", "param": nil, "code": code}}))
 	s.ended = true
 	return "upstream_error"
 }
 
-func (s *oaStream) abortAll(ctx context.Context) {
+func (s *oaStream) abort(ctx context.Context) {
 	for _, cs := range s.choices {
 		for _, f := range cs.filters {
 			if f != nil && !f.Done() {
 				f.Abort(ctx)
 				if r := f.result; r != nil {
-					s.results = append(s.results, r)
+					s.rs = append(s.rs, r)
 				}
 			}
 		}

@@ -365,6 +365,107 @@ func (ev *events) stop() {
 	})
 }
 
+// sseStream is one provider's streamed answer as relay drives it: the
+// provider's events in, filtered events out.
+type sseStream interface {
+	// handle processes one upstream event (or read error); a non-empty
+	// result is the stream's outcome, when the event ended or failed it.
+	handle(ctx context.Context, it eventItem) string
+	// done reports whether the stream has ended (the last event was sent).
+	done() bool
+	// filters are the stream's filters (nil for one not yet opened).
+	filters() []*Filter
+	// step decides on the text fed so far and emits what it releases.
+	step(ctx context.Context)
+	// tick emits what the hold-back timer released.
+	tick(ctx context.Context, now time.Time)
+	// fail ends the stream on err and returns the outcome.
+	fail(ctx context.Context, err error) string
+	// abort ends the stream without a decision (the client is gone).
+	abort(ctx context.Context)
+	blocked() bool
+	// results are the decisions made, for the trailers.
+	results() []*check.Result
+}
+
+// relay runs a streamed answer: it reads the upstream's events in
+// batches (what has arrived while one batch was handled is handled as the
+// next, so a fast upstream costs one decision step per batch, not per
+// event), bounds the text's size, fires the hold-back and idle timers, and
+// records the stream's outcome and trailers. w is the SSE writer on c.
+func (p *proxy) relay(ctx context.Context, api string, c *gin.Context, w *sse.Writer, resp *http.Response, s sseStream) {
+	p.e.m.active.Add(ctx, 1, apiAttr(api))
+	defer p.e.m.active.Add(context.WithoutCancel(ctx), -1, apiAttr(api))
+	ev := readEvents(resp.Body, p.cfg.MaxEventBytes)
+	defer ev.stop()
+	tm := newLoopTimers(p.cfg.UpstreamIdleTimeout)
+	defer tm.stop()
+	outcome := "completed"
+	defer func() {
+		setTrailers(c, s.results())
+		p.e.m.ends.Add(context.WithoutCancel(ctx), 1, apiAttr(api), outcomeAttr(outcome))
+	}()
+	for !s.done() {
+		select {
+		case it := <-ev.ch:
+			tm.activity()
+			batch := []eventItem{it}
+		drain:
+			for len(batch) < 64 {
+				select {
+				case it := <-ev.ch:
+					batch = append(batch, it)
+				default:
+					break drain
+				}
+			}
+			for _, it := range batch {
+				if s.done() {
+					break
+				}
+				if o := s.handle(ctx, it); o != "" {
+					outcome = o
+				}
+			}
+			if !s.done() && tooLong(s.filters(), p.cfg.MaxResponseBytes) {
+				outcome = s.fail(ctx, errTooLong)
+			}
+			if !s.done() {
+				s.step(ctx)
+			}
+			tm.setHold(s.filters()...)
+		case <-tm.hold.C:
+			s.tick(ctx, time.Now())
+			tm.setHold(s.filters()...)
+		case <-tm.idle.C:
+			outcome = s.fail(ctx, errIdle)
+		case <-ctx.Done():
+			s.abort(ctx)
+			outcome = "client_gone"
+			return
+		}
+		if w.Err() != nil {
+			s.abort(ctx)
+			outcome = "client_gone"
+			return
+		}
+	}
+	if outcome == "completed" && s.blocked() {
+		outcome = "blocked"
+	}
+}
+
+// tooLong reports whether a text exceeds max bytes: a filter keeps the
+// whole text for the final decision, so its size is bounded.
+func tooLong(filters []*Filter, max int64) bool {
+	for _, f := range filters {
+		if f != nil && int64(f.Len()) > max {
+			return true
+		}
+	}
+	return false
+}
+
 // loopTimers are the stream loop's idle and hold-back timers.
 type loopTimers struct {
 	idle     *time.Timer
