@@ -32,7 +32,9 @@ import (
 //     configuration fails the decision rather than passing silently.
 //
 // A bundle that calls it runs under `warden policy test`, not plain
-// `opa test`, which does not know the function.
+// `opa test`, which does not know the function; `warden policy
+// capabilities` writes a capabilities file with which `opa check` and
+// editors type-check such a bundle.
 var thresholdHits = &ast.Builtin{
 	Name: "warden.threshold_hits",
 	Description: "The categories whose score reaches their escalate threshold, sorted by category, " +
@@ -142,9 +144,12 @@ func builtins() []*tester.Builtin {
 	}}
 }
 
-// capabilities are OPA's built-ins for this version plus Warden's, for
-// compilers that check a bundle outside compile (input analysis).
-func capabilities() *ast.Capabilities {
+// Capabilities are OPA's capabilities for the OPA version Warden is built
+// with, plus Warden's built-ins: what the input analysis compiles with, and
+// what `warden policy capabilities` writes for OPA's own tools (opa check
+// --capabilities, editors and linters) to type-check a bundle that calls
+// them.
+func Capabilities() *ast.Capabilities {
 	c := ast.CapabilitiesForThisVersion()
 	for _, b := range builtins() {
 		c.Builtins = append(c.Builtins, b.Decl)

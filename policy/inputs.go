@@ -46,7 +46,7 @@ func (u inputUse) String() string {
 // — unless a test module shares a package with, or is referenced by, a
 // module that is not a test, in which case every key is built.
 func analyseInput(modules map[string]*ast.Module) (inputUse, error) {
-	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1).WithCapabilities(capabilities())
+	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1).WithCapabilities(Capabilities())
 	if c.Compile(modules); c.Failed() {
 		return inputUse{}, fmt.Errorf("compiling for input analysis: %w", c.Errors)
 	}

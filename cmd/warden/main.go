@@ -6,6 +6,7 @@
 //	warden users         manage the reviewer UI's accounts
 //	warden eval          measure the pipeline on a labelled JSONL file
 //	warden policy test   run a policy bundle's tests
+//	warden policy capabilities   OPA capabilities with Warden's built-ins
 //	warden probe         container health check (GET /readyz)
 //	warden version       print the version
 //
@@ -55,6 +56,8 @@ commands:
   users          reviewer UI accounts: warden users add --username U --role viewer|reviewer|admin
                  (password: first line of stdin) | passwd | role | disable | enable | list
   policy test    run a policy bundle's _test.rego tests: warden policy test [dir]
+  policy capabilities
+                 OPA capabilities JSON with Warden's built-ins (for opa check --capabilities)
   eval           measure the whole pipeline on labelled JSONL rows:
                  warden eval [-json out.json] [-report out.html] [-concurrency N] [-models dir]
                  [-policy dir] [-timeout d] [-progress auto|bar|lines|off] rows.jsonl
