@@ -447,18 +447,8 @@ def split_sizes(corpus):
 def write_parity(out, W, fcfg, fbin, work):
     """parity.json: PyTorch probabilities of the exported weights for the
     hand-written texts of harm_parity_texts.json (with their expectations)."""
-    pt = json.load(open(os.path.join(HERE, "harm_parity_texts.json")))["texts"]
-    texts = [t["text"] for t in pt]
-    Fp = feats.featurize(fbin, texts, fcfg, WINDOW["runes"], WINDOW["overlap"], work)
-    par = []
-    for i, t in enumerate(pt):
-        wins = [Fp.window_ids(w) for w in range(Fp.wstart[i], Fp.wstart[i + 1])]
-        pw = M.reference_probs(W, wins)
-        par.append(dict(text=t["text"], windows=len(wins), probs=[float(x) for x in pw.max(axis=0)],
-                        window_probs=[[float(x) for x in row] for row in pw], expect=t.get("expect", {})))
-    with open(os.path.join(out, "parity.json"), "w") as f:
-        json.dump(dict(labels=LABELS, short={k: SHORT[k] for k in LABELS}, tolerance=1e-4, texts=par), f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    M.write_parity(out, W, os.path.join(HERE, "harm_parity_texts.json"), fcfg, WINDOW, fbin, work,
+                   dict(labels=LABELS, short={k: SHORT[k] for k in LABELS}))
 
 
 def parity_only(out, fbin, work):

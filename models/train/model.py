@@ -6,10 +6,15 @@ maximum over its windows (the Suite keeps the per-label maximum at serving
 time, and Platt scaling with a positive slope commutes with max).
 """
 
+import json
+import os
+
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import feats
 
 
 def set_determinism(seed, threads=1):
@@ -290,3 +295,22 @@ def export_onnx(W, path, labels, graph_name="warden_injection"):
     onnx.checker.check_model(m)
     with open(path, "wb") as f:
         f.write(m.SerializeToString())
+
+
+def write_parity(out, W, texts_path, fcfg, window, fbin, work, head):
+    """Writes out/parity.json: the probabilities the exported weights W give
+    (reference_probs, per window and the maximum over windows) for the
+    hand-written texts of texts_path, with their expectations. head (the
+    labels, ...) leads the file. The Go tests check ONNX Runtime against it."""
+    pt = json.load(open(texts_path))["texts"]
+    texts = [t["text"] for t in pt]
+    Fw = feats.featurize(fbin, texts, fcfg, window["runes"], window["overlap"], work)
+    par = []
+    for i, t in enumerate(pt):
+        wins = [Fw.window_ids(w) for w in range(Fw.wstart[i], Fw.wstart[i + 1])]
+        pw = reference_probs(W, wins)
+        par.append(dict(text=t["text"], windows=len(wins), probs=[float(x) for x in pw.max(axis=0)],
+                        window_probs=[[float(x) for x in row] for row in pw], expect=t.get("expect", {})))
+    with open(os.path.join(out, "parity.json"), "w") as f:
+        json.dump(dict(head, tolerance=1e-4, texts=par), f, indent=1, ensure_ascii=False)
+        f.write("\n")

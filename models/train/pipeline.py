@@ -377,18 +377,7 @@ def export(out, name, fcfg, win, tcfg, m, calib, res, corpus, fbin, work, data_r
     log("wrote %s (%d bytes, sha256 %s)" % (onnx_path, os.path.getsize(onnx_path), sha))
 
     # parity: hand-written texts, probabilities from the exported weights
-    pt = json.load(open(os.path.join(HERE, "parity_texts.json")))["texts"]
-    texts = [t["text"] for t in pt]
-    F = feats.featurize(fbin, texts, fcfg, win["runes"], win["overlap"], work)
-    par = []
-    for i, t in enumerate(pt):
-        wins = [F.window_ids(w) for w in range(F.wstart[i], F.wstart[i + 1])]
-        pw = M.reference_probs(W, wins)
-        par.append(dict(text=t["text"], windows=len(wins), probs=[float(x) for x in pw.max(axis=0)],
-                        window_probs=[[float(x) for x in row] for row in pw], expect=t.get("expect", {})))
-    with open(os.path.join(out, "parity.json"), "w") as f:
-        json.dump(dict(labels=LABELS, tolerance=1e-4, texts=par), f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    M.write_parity(out, W, os.path.join(HERE, "parity_texts.json"), fcfg, win, fbin, work, dict(labels=LABELS))
 
     lic = collections.OrderedDict()
     for s, d in sorted(corpus.sources.items()):
