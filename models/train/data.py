@@ -416,14 +416,20 @@ def load_sources(c):
 PRIORITY = {"attack": 0, "sysprompt": 1, "harmful": 2, "benign": 3, "other": 4}
 
 
-def dedupe(c):
+def merge_pi_jb(keep, r):
+    """Merges the labels of a duplicate r into the kept record: the max of
+    the known values (a positive wins; -1 < 0 < 1)."""
+    for lab in ("pi", "jb"):
+        keep[lab] = max(keep[lab], r[lab])
+
+
+def dedupe(c, merge=merge_pi_jb, priority=PRIORITY):
     """Merges records with the same normalised text. The kept record is the
-    first by (kind priority, load order); labels merge by max of known values
-    (a positive wins), and a record is 'presplit' if any copy was."""
-    order = sorted(range(len(c.records)), key=lambda i: (PRIORITY[c.records[i]["kind"]], i))
-    seen = {}
-    kept = []
-    dropped = {}
+    first by (kind priority, load order); merge(kept, duplicate) merges the
+    labels, and a record is 'presplit' if any copy was (held-out-only
+    splits win). Returns the number of duplicates dropped per source."""
+    order = sorted(range(len(c.records)), key=lambda i: (priority[c.records[i]["kind"]], i))
+    seen, kept, dropped = {}, [], {}
     for i in order:
         r = c.records[i]
         k = norm_key(r["text"])
@@ -431,8 +437,7 @@ def dedupe(c):
             continue
         if k in seen:
             keep = seen[k]
-            for lab in ("pi", "jb"):
-                keep[lab] = max(keep[lab], r[lab])
+            merge(keep, r)
             if keep.get("presplit") is None and r.get("presplit") is not None:
                 keep["presplit"] = r["presplit"]
             # held-out-only sources win: never train on a text they contain

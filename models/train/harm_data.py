@@ -84,6 +84,12 @@ def enable_fine():
     UNK[:] = vec(U)
 
 
+def fine(with_fine, without):
+    """A source description: with_fine when the FINE labels are enabled,
+    so that the shipped manifest describes only the labels it trains."""
+    return with_fine if len(LABELS) > len(BASE) else without
+
+
 class Corpus(D.Corpus):
     def add(self, text, y, source, group, kind, split=None, cluster=None, lang="en", anyharm=0, fine=False, **extra):
         if not isinstance(text, str):
@@ -266,9 +272,9 @@ def load_sources(c):
         c.add(r["comment"], y, "ethos/multi", "ethos", "toxic", fine=True)
     c.src("ethos/*", "ethos", ["ethos/ethos_data/Ethos_Dataset_Binary.csv", "ethos/ethos_data/Ethos_Dataset_Multi_Label.csv"],
           "isHate >= 0.5 -> hate, < 0.5 -> hate 0 (others masked: the non-hate half has insults); multi-label "
-          "violence >= 0.5 -> violence and hate_threatening (< 0.5 -> hate_threatening 0), directed >= 0.5 -> "
-          "harassment", "GPL-3.0 (data; model weights are derived)",
-          "hate, hate_threatening, violence, harassment")
+          "violence >= 0.5 -> violence" + fine(" and hate_threatening (< 0.5 -> hate_threatening 0)", "") +
+          ", directed >= 0.5 -> harassment", "GPL-3.0 (data; model weights are derived)",
+          fine("hate, hate_threatening, violence, harassment", "hate, violence, harassment"))
     for path in sorted(glob.glob(c.p("toxigen/prompts_dedup/*.txt"))):
         fn = os.path.basename(path)
         for t in read_lines(path):
@@ -308,10 +314,11 @@ def load_sources(c):
         c.add(r["comment_text"], y, "toxic-spans", "toxic-spans", "toxic", fine=True)
     c.src("toxic-spans", "toxic-spans", ["data/comments.csv", "data/annotations.csv", "data/spans.csv"],
           "comment_text; per comment, span type marked by >= half of its raters -> positive (Identity based Attack "
-          "-> hate, Insult -> harassment, Threat -> violence), by none -> 0, else masked; hate positive and "
-          "Threat marked by any rater -> hate_threatening, hate positive and no Threat -> hate_threatening 0; "
+          "-> hate, Insult -> harassment, Threat -> violence), by none -> 0, else masked; " +
+          fine("hate positive and Threat marked by any rater -> hate_threatening, hate positive and no Threat -> "
+               "hate_threatening 0; ", "") +
           "majority 'not toxic' -> negative for all; self_harm and illicit 0, sexual masked", "CC0-1.0",
-          "hate, hate_threatening, harassment, violence")
+          fine("hate, hate_threatening, harassment, violence", "hate, harassment, violence"))
     # ConvAbuse: user turns to a chatbot
     for part, split in [("train", "trainpool"), ("valid", "trainpool"), ("test", "test")]:
         for r in read_csv_dicts(c.p("convabuse/2_splits/ConvAbuseEMNLP%s.csv" % part)):
@@ -407,9 +414,11 @@ def load_sources(c):
             c.add(t, y, "sdcnl/" + ("suicide" if r["is_suicide"] == "1" else "depression"), "sdcnl", "distress",
                   split=split, fine=True)
     c.src("sdcnl/*", "sdcnl", ["data/{training,testing}-set.csv"],
-          "title + selftext; is_suicide 1 -> self_harm and self_harm_intent, 0 (depression) -> self_harm "
-          "masked, self_harm_intent 0 (distress without stated intent); other categories 0; test split kept",
-          LIC_RESEARCH + "; do not republish", "self_harm, self_harm_intent")
+          fine("title + selftext; is_suicide 1 -> self_harm and self_harm_intent, 0 (depression) -> self_harm "
+               "masked, self_harm_intent 0 (distress without stated intent); other categories 0; test split kept",
+               "title + selftext; is_suicide 1 -> self_harm, 0 (depression) -> self_harm masked; other categories "
+               "0; test split kept"),
+          LIC_RESEARCH + "; do not republish", fine("self_harm, self_harm_intent", "self_harm"))
     ds_ctx = {"Risk Ignorance": vec(U, self_harm=1, illicit=0)}
     for fn, split in [("train.json", "trainpool"), ("val.json", "trainpool"), ("test.json", "test")]:
         for r in read_json(c.p("diasafety/DiaSafety_dataset", fn)):
@@ -534,33 +543,11 @@ def load_sources(c):
 PRIORITY = {"harmful": 0, "toxic": 1, "distress": 2, "response": 3, "benign": 4, "other": 5}
 
 
-def dedupe(c):
-    """Merges records with the same normalised text: labels merge by max of
-    the known values (a positive wins; -1 < 0 < 1), any-harm by or; the kept
-    record is the first by (kind priority, load order); held-out-only splits win."""
-    order = sorted(range(len(c.records)), key=lambda i: (PRIORITY[c.records[i]["kind"]], i))
-    seen, kept, dropped = {}, [], {}
-    for i in order:
-        r = c.records[i]
-        k = D.norm_key(r["text"])
-        if not k:
-            continue
-        if k in seen:
-            keep = seen[k]
-            keep["y"] = [max(a, b) for a, b in zip(keep["y"], r["y"])]
-            keep["anyharm"] = max(keep["anyharm"], r["anyharm"])
-            if keep.get("presplit") is None and r.get("presplit") is not None:
-                keep["presplit"] = r["presplit"]
-            if r.get("presplit") in ("test", "devtest"):
-                keep["presplit"] = r["presplit"]
-            dropped[r["source"]] = dropped.get(r["source"], 0) + 1
-            continue
-        r["key"] = k
-        seen[k] = r
-        kept.append(r)
-    kept.sort(key=lambda r: r["_order"])
-    c.records = kept
-    return dropped
+def merge_labels(keep, r):
+    """Merges a duplicate's labels into the kept record: the max of the
+    known values (a positive wins; -1 < 0 < 1), any-harm by or."""
+    keep["y"] = [max(a, b) for a, b in zip(keep["y"], r["y"])]
+    keep["anyharm"] = max(keep["anyharm"], r["anyharm"])
 
 
 def build(root, featurize_bin):
@@ -569,7 +556,7 @@ def build(root, featurize_bin):
     for i, r in enumerate(c.records):
         r["_order"] = i
     raw = collections.Counter(r["source"] for r in c.records)
-    dropped = dedupe(c)
+    dropped = D.dedupe(c, merge_labels, PRIORITY)
     # near-duplicate clustering of harmful requests (AdvBench paraphrases,
     # polite rewrites): data.cluster clusters kind 'attack'
     for r in c.records:
