@@ -240,3 +240,37 @@ func BenchmarkScoreBatch32(b *testing.B) {
 		}
 	}
 }
+
+// TestRunCancelledAroundItsEnd cancels runs at times spread around their
+// duration, so that a cancellation often lands while a run is returning:
+// the termination it starts must be over before the run options are
+// destroyed (go test -race reports it otherwise).
+func TestRunCancelledAroundItsEnd(t *testing.T) {
+	s := testenv.Suite(t)
+	texts := []string{strings.Repeat("lorem ipsum dolor sit amet ", 40)}
+	start := time.Now()
+	for range 5 {
+		if _, err := s.Score(context.Background(), types.StagePrompt, texts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := time.Since(start) / 5
+	var done, cancelled int
+	for i := range 400 {
+		ctx, cancel := context.WithTimeout(context.Background(), d*time.Duration(i%25)/12)
+		_, err := s.Score(ctx, types.StagePrompt, texts)
+		cancel()
+		switch {
+		case err == nil:
+			done++
+		case errors.Is(err, context.DeadlineExceeded):
+			cancelled++
+		default:
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	t.Logf("run %v: %d finished, %d cancelled", d, done, cancelled)
+	if done == 0 || cancelled == 0 {
+		t.Fatalf("%d finished, %d cancelled: the deadlines did not straddle the runs", done, cancelled)
+	}
+}

@@ -452,15 +452,8 @@ func (m *HFModel) run(ctx context.Context, wins [][]int32) ([]float32, error) {
 		}
 		in = append(in, v)
 	}
-	runOpts, err := ort.NewRunOptions()
-	if err != nil {
-		return nil, fmt.Errorf("model %s: run options: %w", m.man.Name, err)
-	}
-	defer runOpts.Destroy()
-	stop := context.AfterFunc(ctx, func() { _ = runOpts.Terminate() })
 	outputs := []ort.Value{nil}
-	runErr := m.sess.RunWithOptions(in, outputs, runOpts)
-	stop()
+	runErr := Run(ctx, m.sess, in, outputs)
 	if outputs[0] != nil {
 		defer outputs[0].Destroy()
 	}

@@ -276,15 +276,8 @@ func (m *Model) inferRows(ctx context.Context, rows [][]int64) ([][]float32, err
 		return nil, fmt.Errorf("model %s: mask tensor: %w", m.man.Name, err)
 	}
 	defer maskT.Destroy()
-	runOpts, err := ort.NewRunOptions()
-	if err != nil {
-		return nil, fmt.Errorf("model %s: run options: %w", m.man.Name, err)
-	}
-	defer runOpts.Destroy()
-	stop := context.AfterFunc(ctx, func() { _ = runOpts.Terminate() })
 	outputs := []ort.Value{nil}
-	runErr := m.sess.RunWithOptions([]ort.Value{idsT, maskT}, outputs, runOpts)
-	stop()
+	runErr := Run(ctx, m.sess, []ort.Value{idsT, maskT}, outputs)
 	if outputs[0] != nil {
 		defer outputs[0].Destroy()
 	}

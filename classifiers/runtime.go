@@ -1,6 +1,7 @@
 package classifiers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -77,4 +78,27 @@ func RuntimeVersion() string {
 		return ""
 	}
 	return ort.GetVersion()
+}
+
+// Run runs sess with run options that ONNX Runtime terminates when ctx
+// ends (a deadline or a client gone stops the run, not only the wait). It
+// returns only once a termination that ctx started has finished: stopping
+// a context.AfterFunc does not wait for a callback already running, and
+// the options must not be destroyed while Terminate uses them.
+func Run(ctx context.Context, sess *ort.DynamicAdvancedSession, in, out []ort.Value) error {
+	ro, err := ort.NewRunOptions()
+	if err != nil {
+		return fmt.Errorf("run options: %w", err)
+	}
+	defer ro.Destroy()
+	terminated := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(terminated)
+		_ = ro.Terminate()
+	})
+	err = sess.RunWithOptions(in, out, ro)
+	if !stop() {
+		<-terminated
+	}
+	return err
 }

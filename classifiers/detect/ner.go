@@ -383,15 +383,8 @@ func (m *nerModel) run(ctx context.Context, ids []int64, mask []float32, b, widt
 		return nil, fmt.Errorf("ner mask tensor: %w", err)
 	}
 	defer maskT.Destroy()
-	ro, err := ort.NewRunOptions()
-	if err != nil {
-		return nil, fmt.Errorf("ner run options: %w", err)
-	}
-	defer ro.Destroy()
-	stop := context.AfterFunc(ctx, func() { _ = ro.Terminate() })
 	outs := []ort.Value{nil}
-	runErr := m.sess.RunWithOptions([]ort.Value{idsT, maskT}, outs, ro)
-	stop()
+	runErr := classifiers.Run(ctx, m.sess, []ort.Value{idsT, maskT}, outs)
 	if outs[0] != nil {
 		defer outs[0].Destroy()
 	}
