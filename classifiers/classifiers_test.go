@@ -248,28 +248,34 @@ func BenchmarkScoreBatch32(b *testing.B) {
 func TestRunCancelledAroundItsEnd(t *testing.T) {
 	s := testenv.Suite(t)
 	texts := []string{strings.Repeat("lorem ipsum dolor sit amet ", 40)}
-	start := time.Now()
+	// d follows the duration of the runs that finish, so that the
+	// deadlines (0 to 3 d) keep straddling them on a busy machine.
+	var d time.Duration
 	for range 5 {
+		start := time.Now()
 		if _, err := s.Score(context.Background(), types.StagePrompt, texts); err != nil {
 			t.Fatal(err)
 		}
+		d += time.Since(start) / 5
 	}
-	d := time.Since(start) / 5
 	var done, cancelled int
 	for i := range 400 {
-		ctx, cancel := context.WithTimeout(context.Background(), d*time.Duration(i%25)/12)
+		ctx, cancel := context.WithTimeout(context.Background(), d*time.Duration(i%25)/8)
+		start := time.Now()
 		_, err := s.Score(ctx, types.StagePrompt, texts)
+		took := time.Since(start)
 		cancel()
 		switch {
 		case err == nil:
 			done++
+			d = (7*d + took) / 8
 		case errors.Is(err, context.DeadlineExceeded):
 			cancelled++
 		default:
 			t.Fatalf("run %d: %v", i, err)
 		}
 	}
-	t.Logf("run %v: %d finished, %d cancelled", d, done, cancelled)
+	t.Logf("runs of ~%v: %d finished, %d cancelled", d, done, cancelled)
 	if done == 0 || cancelled == 0 {
 		t.Fatalf("%d finished, %d cancelled: the deadlines did not straddle the runs", done, cancelled)
 	}
