@@ -100,6 +100,52 @@ func DefaultBand(man *Manifest, category string) (b Band, ok bool) {
 	return Band{Lo: lo / 2, Hi: hi + (1-hi)/2}, true
 }
 
+// Scale maps a second-tier score onto the first tier's scale. The policy's
+// thresholds for a category are set for the first tier's model; each
+// shipped manifest chooses its own escalate and block points by the same
+// rule (a benign false-positive rate), and a second tier's probabilities
+// meet that rule at other numbers. Scale is monotone and piecewise linear
+// through (0, 0), the second tier's escalate and block thresholds onto the
+// first tier's, and (1, 1), so a second-tier score at its own escalate
+// point reaches the policy as the first tier's escalate point.
+type Scale struct {
+	from, to []float64 // knots, strictly increasing in both
+}
+
+// NewScale builds the Scale from the second tier's thresholds (from) to
+// the first tier's (to) for one category. ok is false when either lacks
+// an escalate or block threshold in (0, 1) with escalate < block, or when
+// the two are the same (the identity needs no scale).
+func NewScale(from, to map[string]float64) (s Scale, ok bool) {
+	fe, fb, ok1 := thresholdPair(from)
+	te, tb, ok2 := thresholdPair(to)
+	if !ok1 || !ok2 || (fe == te && fb == tb) {
+		return Scale{}, false
+	}
+	return Scale{from: []float64{0, fe, fb, 1}, to: []float64{0, te, tb, 1}}, true
+}
+
+func thresholdPair(t map[string]float64) (esc, block float64, ok bool) {
+	esc, ok1 := t["escalate"]
+	block, ok2 := t["block"]
+	return esc, block, ok1 && ok2 && esc > 0 && esc < block && block < 1
+}
+
+// Apply maps x (clamped to [0, 1]).
+func (s Scale) Apply(x float64) float64 {
+	if s.from == nil {
+		return x
+	}
+	x = math.Min(math.Max(x, 0), 1)
+	for i := 1; i < len(s.from); i++ {
+		if x <= s.from[i] {
+			f := (x - s.from[i-1]) / (s.from[i] - s.from[i-1])
+			return s.to[i-1] + f*(s.to[i]-s.to[i-1])
+		}
+	}
+	return 1
+}
+
 // Route says which tier's score stands for a category.
 type Route struct {
 	// Tier is 1 or 2: the tier whose score the decision uses.
@@ -108,6 +154,9 @@ type Route struct {
 	Model string `json:"model,omitempty"`
 	// Tier1 is the first tier's score when it fell in the band.
 	Tier1 *float64 `json:"tier1_score,omitempty"`
+	// Tier2 is the second tier's own score when a Scale mapped it onto
+	// the first tier's scale (the score that stands).
+	Tier2 *float64 `json:"tier2_score,omitempty"`
 	// Skipped says why tier 2 did not decide a score in its band:
 	// "budget" (latency budget spent), "overloaded" (its queue was full)
 	// or "error" (it failed; the first tier's score stands).
@@ -121,6 +170,7 @@ type Route struct {
 type Router struct {
 	first, second *Suite
 	bands         map[string]Band
+	scales        map[string]Scale
 	budget        time.Duration
 	name          string
 
@@ -137,7 +187,7 @@ func NewRouter(first *Suite, second Scorer, o TierOptions) (*Router, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Router{first: first, budget: o.Budget, bands: map[string]Band{}}
+	r := &Router{first: first, budget: o.Budget, bands: map[string]Band{}, scales: map[string]Scale{}}
 	if r.budget == 0 {
 		r.budget = DefaultTierBudget
 	}
@@ -171,6 +221,16 @@ func NewRouter(first *Suite, second Scorer, o TierOptions) (*Router, error) {
 	}
 	if len(r.bands) == 0 {
 		return nil, fmt.Errorf("tier 2 model %s: no band for any of its labels (%s); give bands", man.Name, strings.Join(man.Labels, ", "))
+	}
+	for c := range r.bands {
+		for _, fm := range first.Models() {
+			if t1, ok := fm.Manifest().Thresholds[c]; ok {
+				if sc, ok := NewScale(man.Thresholds[c], t1); ok {
+					r.scales[c] = sc
+				}
+				break
+			}
+		}
 	}
 	return r, nil
 }
@@ -210,6 +270,10 @@ func (r *Router) Second() *Suite { return r.second }
 // Bands are the routed categories and their bands.
 func (r *Router) Bands() map[string]Band { return r.bands }
 
+// Scales are the routed categories whose second-tier scores are mapped onto
+// the first tier's scale (see Scale).
+func (r *Router) Scales() map[string]Scale { return r.scales }
+
 // Versions maps model name to version over both tiers.
 func (r *Router) Versions() map[string]string {
 	v := r.first.Versions()
@@ -235,7 +299,9 @@ func (r *Router) Close() error {
 
 // Score scores texts with the first tier, then re-scores with the second
 // tier, within the budget, the texts with a category in its band; for
-// those categories the second tier's score replaces the first's. A second
+// those categories the second tier's score, mapped onto the first tier's
+// scale when both manifests have thresholds for it (Scale), replaces the
+// first's. A second
 // tier that runs out of budget, is overloaded or fails leaves the first
 // tier's scores (and says so in the routes); only the end of ctx fails
 // the call. Routes are reported to a RouteLog in ctx (RecordRoutes).
@@ -305,6 +371,11 @@ func (r *Router) ScoreSignals(ctx context.Context, stage types.Stage, texts []st
 				rt.Skipped = outcome
 			} else if s, ok := s2[k][c]; ok {
 				rt.Tier = 2
+				if sc, ok := r.scales[c]; ok {
+					own := s
+					rt.Tier2 = &own
+					s = sc.Apply(s)
+				}
 				out[i][c] = s
 			}
 			routes[i][c] = rt

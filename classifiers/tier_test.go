@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,7 +22,7 @@ import (
 // (tier 1) and a second real ONNX model for tier 2, "injection-t2": the
 // same graph fed other features (word unigrams and character 3- and
 // 4-grams only), so its scores differ from the first tier's.
-func tierModels(t testing.TB) string {
+func tierModels(t testing.TB, edit ...func(t2 map[string]any)) string {
 	t.Helper()
 	src := testenv.ModelsFS()
 	root := t.TempDir()
@@ -56,16 +57,19 @@ func tierModels(t testing.TB) string {
 	feat := man["featurizer"].(map[string]any)
 	feat["word_ngrams"] = []int{1}
 	feat["char_ngrams"] = []int{3, 4}
+	for _, e := range edit {
+		e(man)
+	}
 	write("injection-t2", man)
 	return root
 }
 
 // loadTiers loads the two models, moves injection-t2 out of the suite and
 // returns a Router over them plus both tiers loaded alone for reference.
-func loadTiers(t testing.TB, o classifiers.TierOptions, batch *classifiers.BatchOptions) (r *classifiers.Router, first, second *classifiers.Suite) {
+func loadTiers(t testing.TB, o classifiers.TierOptions, batch *classifiers.BatchOptions, edit ...func(t2 map[string]any)) (r *classifiers.Router, first, second *classifiers.Suite) {
 	t.Helper()
 	testenv.ORT(t)
-	dir := tierModels(t)
+	dir := tierModels(t, edit...)
 	s, err := classifiers.LoadAll(os.DirFS(dir), ".", classifiers.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -168,6 +172,74 @@ func TestRouter(t *testing.T) {
 	t.Logf("%d category scores routed to tier 2, %d kept at tier 1", routed, kept)
 	if v := r.Versions(); v["injection"] == "" || v["injection-t2"] != "2.0.0-test" {
 		t.Errorf("versions %v lack a tier", v)
+	}
+}
+
+// TestScale: the knots map exactly, the map is monotone and clamped, and
+// no scale is built from missing, disordered or identical thresholds.
+func TestScale(t *testing.T) {
+	from := map[string]float64{"escalate": 0.3, "block": 0.6}
+	to := map[string]float64{"escalate": 0.5, "block": 0.9}
+	sc, ok := classifiers.NewScale(from, to)
+	if !ok {
+		t.Fatal("no scale")
+	}
+	for _, c := range [][2]float64{{0, 0}, {0.3, 0.5}, {0.6, 0.9}, {1, 1}, {0.15, 0.25}, {0.45, 0.7}, {0.8, 0.95}, {-1, 0}, {2, 1}} {
+		if got := sc.Apply(c[0]); math.Abs(got-c[1]) > 1e-12 {
+			t.Errorf("Apply(%v) = %v, want %v", c[0], got, c[1])
+		}
+	}
+	prev := -1.0
+	for x := 0.0; x <= 1; x += 0.001 {
+		y := sc.Apply(x)
+		if y < prev {
+			t.Fatalf("not monotone at %v: %v < %v", x, y, prev)
+		}
+		prev = y
+	}
+	for _, bad := range []map[string]float64{
+		nil, {"escalate": 0.3}, {"escalate": 0.6, "block": 0.3}, {"escalate": 0, "block": 0.5}, {"escalate": 0.5, "block": 1},
+	} {
+		if _, ok := classifiers.NewScale(bad, to); ok {
+			t.Errorf("scale from %v", bad)
+		}
+		if _, ok := classifiers.NewScale(from, bad); ok {
+			t.Errorf("scale to %v", bad)
+		}
+	}
+	if _, ok := classifiers.NewScale(to, to); ok {
+		t.Error("a scale between identical thresholds")
+	}
+}
+
+// TestRouterScale: a second tier whose manifest sets other thresholds has
+// its scores mapped onto the first tier's scale; the route keeps its own.
+func TestRouterScale(t *testing.T) {
+	t2thr := map[string]map[string]float64{
+		"prompt_injection": {"escalate": 0.2, "block": 0.5},
+		"jailbreak":        {"escalate": 0.1, "block": 0.4},
+	}
+	all := classifiers.Band{Lo: 0, Hi: 1}
+	r, first, second := loadTiers(t, classifiers.TierOptions{Bands: map[string]classifiers.Band{"prompt_injection": all, "jailbreak": all}}, nil,
+		func(m map[string]any) { m["thresholds"] = t2thr })
+	if len(r.Scales()) != 2 {
+		t.Fatalf("scales %v, want both categories", r.Scales())
+	}
+	t1thr := first.Models()[0].Manifest().Thresholds
+	for _, tx := range tierTexts[len(tierTexts)-8:] {
+		ctx, log := classifiers.RecordRoutes(context.Background())
+		got := scoreOne(t, r, ctx, tx)
+		s2 := scoreOne(t, second, context.Background(), tx)
+		for _, c := range []string{"prompt_injection", "jailbreak"} {
+			sc, _ := classifiers.NewScale(t2thr[c], t1thr[c])
+			rt := log.Routes()[c]
+			if want := sc.Apply(s2[c]); got[c] != want || rt.Tier != 2 || rt.Tier2 == nil || *rt.Tier2 != s2[c] {
+				t.Errorf("%q %s: got %.6f route %+v, want %.6f (tier 2's own %.6f)", tx, c, got[c], rt, want, s2[c])
+			}
+			if (s2[c] >= t2thr[c]["escalate"]) != (got[c] >= t1thr[c]["escalate"]-1e-12) {
+				t.Errorf("%q %s: tier 2 %.4f vs its escalate %.3f, mapped %.4f vs tier 1's %.3f", tx, c, s2[c], t2thr[c]["escalate"], got[c], t1thr[c]["escalate"])
+			}
+		}
 	}
 }
 
