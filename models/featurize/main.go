@@ -4,6 +4,7 @@
 // Usage:
 //
 //	go run ./models/featurize ids -config '<hashgram JSON>' -runes N -overlap M -in texts.jsonl -out DIR
+//	go run ./models/featurize tokens -tokenizer tokenizer.json -max N -stride S -in texts.jsonl -out DIR
 //	go run ./models/featurize parquet FILE.parquet > rows.jsonl
 //
 // ids reads JSON lines {"text": "..."} and, for each text, applies
@@ -14,6 +15,10 @@
 //	ids.i32      every window's ids, concatenated (int32)
 //	offsets.i64  window w has ids[offsets[w]:offsets[w+1]] (int64, windows+1)
 //	owner.i32    the input line each window belongs to (int32)
+//
+// tokens does the same for a model of kind hf: the normalised text is cut
+// into token-id windows by tokenizer.Tokenizer.Windows, as classifiers.HFModel
+// does at serving time.
 //
 // parquet prints the rows of a Parquet file with columns text (string) and
 // label (int64) as JSON lines {"text": ..., "label": ...}; it exists because
@@ -36,21 +41,24 @@ import (
 	"github.com/wardenhq/warden/classifiers"
 	"github.com/wardenhq/warden/classifiers/hashgram"
 	"github.com/wardenhq/warden/classifiers/textnorm"
+	"github.com/wardenhq/warden/classifiers/tokenizer"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: featurize ids|parquet ...")
+		fmt.Fprintln(os.Stderr, "usage: featurize ids|tokens|parquet ...")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "ids":
 		err = runIDs(os.Args[2:])
+	case "tokens":
+		err = runTokens(os.Args[2:])
 	case "parquet":
 		err = runParquet(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown subcommand %q (want ids or parquet)", os.Args[1])
+		err = fmt.Errorf("unknown subcommand %q (want ids, tokens or parquet)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "featurize:", err)
@@ -68,9 +76,6 @@ func runIDs(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return errors.New("-out is required")
-	}
 	var cfg hashgram.Config
 	if err := json.Unmarshal([]byte(*cfgJSON), &cfg); err != nil {
 		return fmt.Errorf("parsing -config: %w", err)
@@ -82,33 +87,107 @@ func runIDs(args []string) error {
 	if *runes > 0 && (*overlap < 0 || *overlap >= *runes) {
 		return fmt.Errorf("overlap %d must be in [0, runes=%d)", *overlap, *runes)
 	}
+	var (
+		scratch hashgram.Scratch
+		ids     []int64
+		ids32   []int32
+	)
+	return writeWindows(*in, *out, func(text string, emit func([]int32) error) error {
+		windows := []string{text}
+		if *runes > 0 {
+			windows = classifiers.Windows(text, *runes, *overlap)
+		}
+		for _, win := range windows {
+			ids = feat.Append(ids[:0], win, &scratch)
+			ids32 = ids32[:0]
+			for _, id := range ids {
+				ids32 = append(ids32, int32(id))
+			}
+			if err := emit(ids32); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// runTokens writes the token-id windows a Hugging Face-style model (kind
+// hf) is served with: tokenizer.Windows of the normalised text.
+func runTokens(args []string) error {
+	fs := flag.NewFlagSet("tokens", flag.ContinueOnError)
+	tokPath := fs.String("tokenizer", "", "tokenizer.json")
+	maxLen := fs.Int("max", 0, "window size in tokens, special tokens included")
+	stride := fs.Int("stride", 0, "window overlap in tokens")
+	in := fs.String("in", "-", "input JSON lines with a text field (- for stdin)")
+	out := fs.String("out", "", "output directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(*tokPath)
+	if err != nil {
+		return err
+	}
+	tok, err := tokenizer.Load(b)
+	if err != nil {
+		return err
+	}
+	return writeWindows(*in, *out, func(text string, emit func([]int32) error) error {
+		ws, err := tok.Windows(text, *maxLen, *stride)
+		if err != nil {
+			return err
+		}
+		for _, w := range ws {
+			if err := emit(w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writeWindows reads JSON lines {"text": ...} from in, normalises each text
+// with textnorm.Normalize and writes the id windows that windows emits for
+// it to ids.i32, offsets.i64 and owner.i32 in out.
+func writeWindows(in, out string, windows func(text string, emit func([]int32) error) error) error {
+	if out == "" {
+		return errors.New("-out is required")
+	}
 	r := io.Reader(os.Stdin)
-	if *in != "-" {
-		f, err := os.Open(*in)
+	if in != "-" {
+		f, err := os.Open(in)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		r = f
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	w, err := newWriters(*out)
+	w, err := newWriters(out)
 	if err != nil {
 		return err
 	}
-
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	var (
-		scratch hashgram.Scratch
-		ids     []int64
-		line    int32
-		total   int64
+		line  int32
+		total int64
 	)
 	if err := w.offsets.put64(0); err != nil {
 		return err
+	}
+	emit := func(ids []int32) error {
+		for _, id := range ids {
+			if err := w.ids.put32(id); err != nil {
+				return err
+			}
+		}
+		total += int64(len(ids))
+		if err := w.offsets.put64(total); err != nil {
+			return err
+		}
+		return w.owner.put32(line)
 	}
 	for sc.Scan() {
 		var rec struct {
@@ -120,25 +199,8 @@ func runIDs(args []string) error {
 		if rec.Text == nil {
 			return fmt.Errorf("line %d: no text field", line+1)
 		}
-		text := textnorm.Normalize(*rec.Text).Text
-		windows := []string{text}
-		if *runes > 0 {
-			windows = classifiers.Windows(text, *runes, *overlap)
-		}
-		for _, win := range windows {
-			ids = feat.Append(ids[:0], win, &scratch)
-			for _, id := range ids {
-				if err := w.ids.put32(int32(id)); err != nil {
-					return err
-				}
-			}
-			total += int64(len(ids))
-			if err := w.offsets.put64(total); err != nil {
-				return err
-			}
-			if err := w.owner.put32(line); err != nil {
-				return err
-			}
+		if err := windows(textnorm.Normalize(*rec.Text).Text, emit); err != nil {
+			return fmt.Errorf("line %d: %w", line+1, err)
 		}
 		line++
 	}

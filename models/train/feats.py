@@ -33,8 +33,21 @@ class Feats:
 
 def featurize(featurize_bin, texts, cfg, runes, overlap, workdir):
     """Featurises texts with the Go tool, caching by content hash."""
+    return _run(featurize_bin, texts, workdir, [cfg, runes, overlap],
+                ["ids", "-config", json.dumps(cfg), "-runes", str(runes), "-overlap", str(overlap)])
+
+
+def tokens(featurize_bin, texts, tokenizer_json, max_len, stride, workdir):
+    """Token-id windows of a kind-hf model (tokenizer_json, windows of
+    max_len tokens overlapping by stride), cached by content hash."""
+    tok = open(tokenizer_json, "rb").read()
+    return _run(featurize_bin, texts, workdir, [hashlib.sha256(tok).hexdigest(), max_len, stride],
+                ["tokens", "-tokenizer", tokenizer_json, "-max", str(max_len), "-stride", str(stride)])
+
+
+def _run(featurize_bin, texts, workdir, key_parts, args):
     h = hashlib.sha256()
-    h.update(json.dumps([cfg, runes, overlap], sort_keys=True).encode())
+    h.update(json.dumps(key_parts, sort_keys=True).encode())
     for t in texts:
         h.update(t.encode("utf-8"))
         h.update(b"\x00")
@@ -47,8 +60,7 @@ def featurize(featurize_bin, texts, cfg, runes, overlap, workdir):
         with open(inp, "w", encoding="utf-8") as f:
             for t in texts:
                 f.write(json.dumps({"text": t}, ensure_ascii=False) + "\n")
-        subprocess.run([featurize_bin, "ids", "-config", json.dumps(cfg), "-runes", str(runes),
-                        "-overlap", str(overlap), "-in", inp, "-out", out], check=True)
+        subprocess.run([featurize_bin] + args + ["-in", inp, "-out", out], check=True)
         os.remove(inp)  # do not keep copies of the data around
         open(done, "w").close()
     ids = np.fromfile(os.path.join(out, "ids.i32"), dtype="<i4")

@@ -119,6 +119,17 @@ def text_logits(model, ids, offs, index, rows=None, inv=None):
     return g.max(dim=1).values
 
 
+def positive_weights(yt, known, w, pos_frac):
+    """Per-label weight of a positive so that the positives' total weight is
+    pos_frac of the negatives' (yt [N, L] in {0, 1}, known [N, L], w [N])."""
+    pos_w = []
+    for l in range(yt.shape[1]):
+        pw = (w * (yt[:, l] == 1).float() * known[:, l]).sum()
+        nw = (w * (yt[:, l] == 0).float() * known[:, l]).sum()
+        pos_w.append(float(pos_frac * nw / max(pw, 1e-9)))
+    return torch.tensor(pos_w)
+
+
 def train(feats, text_idx, y, w, cfg, seed, log=None):
     """Trains a BagModel on texts text_idx with labels y [N, L] in {1, 0, -1}
     (-1 = unknown, masked) and per-text weights w [N]."""
@@ -129,13 +140,7 @@ def train(feats, text_idx, y, w, cfg, seed, log=None):
     known = (y >= 0).float()
     yt = y.clamp(min=0)
     w = torch.from_numpy(w.astype(np.float32))
-    # balance: total positive weight = pos_frac * total negative weight per label
-    pos_w = []
-    for l in range(L):
-        pw = (w * (yt[:, l] == 1).float() * known[:, l]).sum()
-        nw = (w * (yt[:, l] == 0).float() * known[:, l]).sum()
-        pos_w.append(float(cfg.get("pos_frac", 0.5) * nw / max(pw, 1e-9)))
-    pos_w = torch.tensor(pos_w)
+    pos_w = positive_weights(yt, known, w, cfg.get("pos_frac", 0.5))
     lazy = LazyAdam(model.emb_weight, cfg["lr_emb"])
     present = np.zeros(cfg["buckets"], dtype=bool)
     dense = list(model.parameters())

@@ -24,6 +24,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import cnn  # noqa: E402
 import data  # noqa: E402
 import feats  # noqa: E402
 import model as M  # noqa: E402
@@ -47,6 +48,13 @@ VARIANTS = {
                             window={"runes": 256, "overlap": 64}),
     "mlp64-c345-w128": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict(),
                             window={"runes": 128, "overlap": 32}),
+    # the sequence-model family: a byte-level CNN served as a model of kind hf
+    # (cnn.py); same corpus, splits, folds, calibration and threshold rule
+    "cnn-byte-k357": dict(kind="cnn", train=dict(dim=32, channels=64, kernels=[3, 5, 7], hidden=64, batch=128,
+                                                 epochs=3, lr=3e-3, wd=0.01, pos_frac=0.1, threads=1, jobs=2)),
+    # a quarter of its multiply-adds (can a sequence model afford the first tier?)
+    "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
+                                                       epochs=3, lr=3e-3, wd=0.01, pos_frac=0.1, threads=1, jobs=2)),
 }
 SHIPPED = "mlp64-c345"
 VARIANTS_BASE_FEAT = dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5])
@@ -153,7 +161,8 @@ def threshold_for_fpr(neg_probs, fpr, sources, min_rows=30):
 # ------------------------------------------------------------------ one model
 
 class Run:
-    def __init__(self, corpus, F, y, tcfg):
+    def __init__(self, corpus, F, y, tcfg, trainer=M):
+        self.trainer_name = trainer.__name__  # model (hashed n-gram bag) or cnn
         self.c = corpus
         self.F = F
         self.y = y
@@ -166,6 +175,11 @@ class Run:
         tm = np.array([bool(r.get("train_mask")) for r in corpus.records])
         self.ytrain[tm] = -1
 
+    @property
+    def trainer(self):
+        # by name: a Run is pickled into worker processes, a module is not
+        return sys.modules.get(self.trainer_name) or __import__(self.trainer_name)
+
     def fit(self, exclude=None, seed=SEED):
         """Trains on the train split minus exclude, calibrates on dev minus
         exclude. Returns (model, calib[(a, b)], dev_idx)."""
@@ -175,8 +189,8 @@ class Run:
         dv = np.where((self.split == "dev") & ~ex)[0]
         w = source_weights(self.c.records, tr)
         t0 = time.time()
-        m = M.train(self.F, tr, self.ytrain[tr], w, self.tcfg, seed)
-        lg = M.score(m, self.F, dv)
+        m = self.trainer.train(self.F, tr, self.ytrain[tr], w, self.tcfg, seed)
+        lg = self.trainer.score(m, self.F, dv)
         calib = []
         for l in range(len(LABELS)):
             k = self.ytrain[dv, l] >= 0
@@ -187,7 +201,7 @@ class Run:
         return m, calib, dv
 
     def probs(self, m, calib, idx):
-        lg = M.score(m, self.F, idx)
+        lg = self.trainer.score(m, self.F, idx)
         a = np.array([c[0] for c in calib])
         b = np.array([c[1] for c in calib])
         return 1.0 / (1.0 + np.exp(-(lg * a + b)))
@@ -201,9 +215,57 @@ class Run:
         return ing | np.array([r["cid"] in cids for r in self.c.records])
 
 
-def evaluate_variant(corpus, F, tcfg, folds=True):
+_RUN = None  # the Run the fits of run_fits share (set in each worker)
+
+
+def run_fits(run, tasks, thr_kind, src_all, jobs=1):
+    """Fits one model per task: (group, label) holds the group out and scores
+    its evaluation set for the label; (None, None) is the final model. Each
+    returns (dev negatives' probs and sources per label, (idx, probs) of the
+    held-out evaluation or None, (model, calib) of the final model or None).
+    With jobs > 1 the fits run in that many worker processes; each fit is
+    seeded on its own, so the results do not depend on jobs."""
+    if jobs <= 1 or len(tasks) == 1:
+        _init_fits(run, thr_kind, src_all)
+        return [_fit_task(t) for t in tasks]
+    # spawn, not fork: a forked child of a process whose BLAS / OpenMP pools
+    # have threads can deadlock (it did here)
+    import multiprocessing
+    with multiprocessing.get_context("spawn").Pool(jobs, initializer=_init_fits,
+                                                   initargs=(run, thr_kind, src_all)) as pool:
+        return pool.map(_fit_task, tasks, chunksize=1)
+
+
+def _init_fits(run, thr_kind, src_all):
+    global _RUN
+    _RUN = (run, thr_kind, src_all)
+
+
+def _fit_task(task):
+    g, l = task
+    run, thr_kind, src_all = _RUN
+    y, split = run.y, run.split
+    log("fold: hold out %s" % g if g is not None else "final model")
+    rel = run.related(g) if g is not None else None
+    m, calib, dv = run.fit(exclude=rel)
+    pd = run.probs(m, calib, dv)
+    negs = []
+    for ll in range(len(LABELS)):
+        k = (y[dv, ll] == 0) & thr_kind[dv]
+        negs.append((pd[k, ll], src_all[dv][k]))
+    if g is None:
+        return negs, None, (m, calib)
+    # eval: the held-out group's positives for label l (all splits)
+    # against the test-split negatives outside it and the group's own negatives
+    pos = np.where(rel & (y[:, l] == 1))[0]
+    neg = np.where(((split == "test") & ~rel & (y[:, l] == 0)) | (rel & (y[:, l] == 0)))[0]
+    idx = np.concatenate([pos, neg])
+    return negs, (idx, run.probs(m, calib, idx)), None
+
+
+def evaluate_variant(corpus, F, tcfg, folds=True, trainer=M):
     y = np.array([[r["pi"], r["jb"]] for r in corpus.records], dtype=np.int64)
-    run = Run(corpus, F, y, tcfg)
+    run = Run(corpus, F, y, tcfg, trainer)
     split = run.split
     src_all = np.array([r["source"] for r in corpus.records], dtype=object)
     # thresholds are set on benign prompts and harmful-but-not-attack requests
@@ -212,28 +274,14 @@ def evaluate_variant(corpus, F, tcfg, folds=True):
     res = dict(cross_source={}, thresholds=None)
     dev_negs = {l: [] for l in range(len(LABELS))}  # per model: dev negatives' probs
     fold_scores = []
-    if folds:
-        for g, l in FOLDS:
-            log("fold: hold out %s" % g)
-            rel = run.related(g)
-            m, calib, dv = run.fit(exclude=rel)
-            pd = run.probs(m, calib, dv)
-            for ll in range(len(LABELS)):
-                k = (y[dv, ll] == 0) & thr_kind[dv]
-                dev_negs[ll].append((pd[k, ll], src_all[dv][k]))
-            # eval: the held-out group's positives for label l (all splits)
-            # against the test-split negatives outside it and the group's own negatives
-            pos = np.where(rel & (y[:, l] == 1))[0]
-            neg = np.where(((split == "test") & ~rel & (y[:, l] == 0)) | (rel & (y[:, l] == 0)))[0]
-            idx = np.concatenate([pos, neg])
-            p = run.probs(m, calib, idx)
-            fold_scores.append((g, l, idx, p))
-    log("final model")
-    m, calib, dv = run.fit()
-    pd = run.probs(m, calib, dv)
-    for ll in range(len(LABELS)):
-        k = (y[dv, ll] == 0) & thr_kind[dv]
-        dev_negs[ll].append((pd[k, ll], src_all[dv][k]))
+    tasks = ([(g, l) for g, l in FOLDS] if folds else []) + [(None, None)]
+    for (g, l), (negs, scored, final) in zip(tasks, run_fits(run, tasks, thr_kind, src_all, tcfg.get("jobs", 1))):
+        for ll in range(len(LABELS)):
+            dev_negs[ll].append(negs[ll])
+        if g is not None:
+            fold_scores.append((g, l) + scored)
+        else:
+            m, calib = final
     # thresholds: the strictest over the final and every leave-one-group-out model
     thr = {}
     for l, name in enumerate(LABELS):
@@ -252,6 +300,7 @@ def evaluate_variant(corpus, F, tcfg, folds=True):
     te = np.where(split == "test")[0]
     pt = run.probs(m, calib, te)
     res["_test_scores"] = (te, pt)  # for diagnostics (saved outside the repo)
+    res["_fold_scores"] = fold_scores
     ins = {}
     for l, name in enumerate(LABELS):
         ins[name] = dict(all=summary(y[te, l], pt[:, l], res["thresholds"][name]))
@@ -308,6 +357,7 @@ def main():
     ap.add_argument("--no-folds", action="store_true", help="skip leave-one-group-out (quick check)")
     ap.add_argument("--exp", help="JSON {name: {feat: {...}, train: {...}}} of ad-hoc variants to compare")
     ap.add_argument("--exp-out", default=os.path.join(HERE, "variants.json"))
+    ap.add_argument("--variants", help="comma-separated variants to compare (writes --exp-out)")
     ap.add_argument("--folds", help="comma-separated subset of fold groups (experiments only)")
     args = ap.parse_args()
 
@@ -331,26 +381,43 @@ def main():
         keep = set(args.folds.split(","))
         FOLDS[:] = [f for f in FOLDS if f[0] in keep]
     names = list(VARIANTS) if args.compare else [args.variant]
+    if args.variants:
+        names = args.variants.split(",")
+        args.compare = True
     results = {}
     for name in names:
         v = VARIANTS[name]
-        fcfg = featurizer_cfg(v)
-        tcfg = dict(BASE_TRAIN, **v["train"], buckets=fcfg["buckets"])
+        trainer = M
+        if v.get("kind") == "cnn":
+            trainer, fcfg = cnn, None
+            tcfg = dict(v["train"])
+            win = {"tokens": cnn.MAX_LEN, "stride": cnn.STRIDE}
+            tok = os.path.join(work, "cnn-tokenizer.json")
+            cnn.write_tokenizer(tok)
+            F = feats.tokens(fbin, texts, tok, cnn.MAX_LEN, cnn.STRIDE, work)
+        else:
+            fcfg = featurizer_cfg(v)
+            tcfg = dict(BASE_TRAIN, **v["train"], buckets=fcfg["buckets"])
+            win = v.get("window", WINDOW)
+            F = feats.featurize(fbin, texts, fcfg, win["runes"], win["overlap"], work)
         log("variant %s: %s %s" % (name, fcfg, tcfg))
-        win = v.get("window", WINDOW)
-        F = feats.featurize(fbin, texts, fcfg, win["runes"], win["overlap"], work)
         t0 = time.time()
-        res, m, calib, run = evaluate_variant(corpus, F, tcfg, folds=not args.no_folds)
+        res, m, calib, run = evaluate_variant(corpus, F, tcfg, folds=not args.no_folds, trainer=trainer)
         res["seconds"] = round(time.time() - t0)
         te, pt = res.pop("_test_scores")
         np.savez(os.path.join(work, "scores-%s.npz" % name), idx=te, probs=pt,
                  keys=np.array([corpus.records[i]["key"][:60] for i in te]))
+        fs = res.pop("_fold_scores")  # held-out groups' scores, to compare or combine families
+        np.savez(os.path.join(work, "folds-%s.npz" % name),
+                 **{"%s_%s" % (g, part): a for g, l, idx, p in fs for part, a in (("idx", idx), ("probs", p))})
         results[name] = dict(featurizer=fcfg, train=tcfg, window=win, **res)
         log("variant %s summary %s thresholds %s" % (name, json.dumps(res["summary"]), res["thresholds"]))
         if args.compare:  # keep partial results
             with open(args.exp_out, "w") as f:
                 json.dump(results, f, indent=1, sort_keys=True)
-        if not args.compare:
+        if not args.compare and trainer is cnn:
+            export_cnn(args.out, name, tcfg, m, calib, res, corpus, fbin, work)
+        elif not args.compare:
             export(args.out, name, fcfg, win, tcfg, m, calib, res, corpus, fbin, work, data_root)
     if args.compare:
         path = args.exp_out
@@ -368,41 +435,16 @@ def split_sizes(corpus):
     return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
 
-def export(out, name, fcfg, win, tcfg, m, calib, res, corpus, fbin, work, data_root):
-    os.makedirs(out, exist_ok=True)
-    W = M.folded_weights(m, calib)
-    onnx_path = os.path.join(out, "model.onnx")
-    M.export_onnx(W, onnx_path, LABELS)
-    sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
-    log("wrote %s (%d bytes, sha256 %s)" % (onnx_path, os.path.getsize(onnx_path), sha))
-
-    # parity: hand-written texts, probabilities from the exported weights
-    M.write_parity(out, W, os.path.join(HERE, "parity_texts.json"), fcfg, win, fbin, work, dict(labels=LABELS))
-
+def provenance(name, tcfg, res, corpus, architecture, extra_code=""):
+    """The manifest's training, metrics and license sections."""
     lic = collections.OrderedDict()
     for s, d in sorted(corpus.sources.items()):
         lic.setdefault(d["license"], []).append(s)
-    manifest = collections.OrderedDict(
-        name="injection",
-        version=VERSION,
-        kind="hashgram",
-        file="model.onnx",
-        sha256=sha,
-        labels=LABELS,
-        stages=["prompt"],
-        thresholds=res["thresholds"],
-        inputs={"ids": "ids", "mask": "mask"},
-        output="probs",
-        featurizer=fcfg,
-        window=win,
+    out = collections.OrderedDict(
         training=collections.OrderedDict(
-            pipeline="models/train/train.sh (models/train/pipeline.py, models/featurize)",
+            pipeline="models/train/train.sh (models/train/pipeline.py, models/featurize%s)" % extra_code,
             variant=name,
-            architecture="mean of hashed n-gram embeddings (fp16 storage, Gather+Cast+masked mean, empty rows -> 0) "
-                         "-> %s -> sigmoid; per-label Platt scaling (fit on the dev split) folded into the last layer; "
-                         "long texts: max over windows (the loss uses the same max)" %
-                         ("Linear(%d,%d)+ReLU -> Linear(%d,2)" % (tcfg["dim"], tcfg["hidden"], tcfg["hidden"])
-                          if tcfg["hidden"] else "Linear(%d,2)" % tcfg["dim"]),
+            architecture=architecture,
             hyperparameters=tcfg,
             seed=SEED,
             split="per near-duplicate cluster by seeded sha256: 70% train / 15% dev (calibration, thresholds) / "
@@ -446,12 +488,86 @@ def export(out, name, fcfg, win, tcfg, m, calib, res, corpus, fbin, work, data_r
                 "research use only). Per-source licences: " +
                 "; ".join("%s: %s" % (k, ", ".join(v)) for k, v in lic.items()),
     )
-    if manifest["training"]["trained"] is None:
-        del manifest["training"]["trained"]
+    if out["training"]["trained"] is None:
+        del out["training"]["trained"]
+    return out
+
+
+def export(out, name, fcfg, win, tcfg, m, calib, res, corpus, fbin, work, data_root):
+    os.makedirs(out, exist_ok=True)
+    W = M.folded_weights(m, calib)
+    onnx_path = os.path.join(out, "model.onnx")
+    M.export_onnx(W, onnx_path, LABELS)
+    sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
+    log("wrote %s (%d bytes, sha256 %s)" % (onnx_path, os.path.getsize(onnx_path), sha))
+
+    # parity: hand-written texts, probabilities from the exported weights
+    M.write_parity(out, W, os.path.join(HERE, "parity_texts.json"), fcfg, win, fbin, work, dict(labels=LABELS))
+
+    architecture = ("mean of hashed n-gram embeddings (fp16 storage, Gather+Cast+masked mean, empty rows -> 0) "
+                    "-> %s -> sigmoid; per-label Platt scaling (fit on the dev split) folded into the last layer; "
+                    "long texts: max over windows (the loss uses the same max)" %
+                    ("Linear(%d,%d)+ReLU -> Linear(%d,2)" % (tcfg["dim"], tcfg["hidden"], tcfg["hidden"])
+                     if tcfg["hidden"] else "Linear(%d,2)" % tcfg["dim"]))
+    manifest = collections.OrderedDict(
+        name="injection",
+        version=VERSION,
+        kind="hashgram",
+        file="model.onnx",
+        sha256=sha,
+        labels=LABELS,
+        stages=["prompt"],
+        thresholds=res["thresholds"],
+        inputs={"ids": "ids", "mask": "mask"},
+        output="probs",
+        featurizer=fcfg,
+        window=win,
+        **provenance(name, tcfg, res, corpus, architecture),
+    )
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, ensure_ascii=False)
         f.write("\n")
     log("wrote manifest and parity to", out)
+
+
+def export_cnn(out, name, tcfg, m, calib, res, corpus, fbin, work):
+    """Writes the byte CNN as a model of kind hf: cnn.export's files, the
+    manifest hfmanifest writes for them (checksums, graph names, label map,
+    token window) completed with thresholds and provenance, and parity.json
+    (per-window probabilities of the folded PyTorch model for the
+    hand-written texts, which the Go tests compare with ONNX Runtime)."""
+    import subprocess
+    folded = cnn.export(m, calib, LABELS, out, tcfg)
+    hfm = os.environ.get("WARDEN_HFMANIFEST", os.path.join(work, "bin", "hfmanifest"))
+    subprocess.run([hfm, "-name", "injection-cnn", "-version", VERSION, "-max-length", str(cnn.MAX_LEN),
+                    "-stride", str(cnn.STRIDE), "-stages", "prompt", out], check=True)
+    path = os.path.join(out, "manifest.json")
+    manifest = json.load(open(path), object_pairs_hook=collections.OrderedDict)
+    manifest["thresholds"] = res["thresholds"]
+    architecture = ("byte-level CNN (cnn.py): Embedding(256,%d), masked -> Conv1d k=%s (%d channels each) -> ReLU -> "
+                    "max over the window -> Linear(%d,%d)+ReLU -> Linear(%d,2); per-label Platt scaling (fit on the dev "
+                    "split) folded into the last layer (sigmoid of the logits is the calibrated probability); windows "
+                    "of %d bytes overlapping by %d, a text's score is the max over its windows (the loss uses the "
+                    "same max)" % (tcfg["dim"], ",".join(map(str, tcfg["kernels"])), tcfg["channels"],
+                                   tcfg["channels"] * len(tcfg["kernels"]), tcfg["hidden"], tcfg["hidden"],
+                                   cnn.MAX_LEN, cnn.STRIDE))
+    manifest.update(provenance(name, tcfg, res, corpus, architecture, ", cnn.py"))
+    with open(path, "w") as f:
+        json.dump(manifest, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    pt = json.load(open(os.path.join(HERE, "parity_texts.json")))["texts"]
+    tok = os.path.join(out, "tokenizer.json")
+    Fw = feats.tokens(fbin, [t["text"] for t in pt], tok, cnn.MAX_LEN, cnn.STRIDE, work)
+    pw = cnn.reference_probs(folded, Fw)
+    par = []
+    for i, t in enumerate(pt):
+        rows = pw[Fw.wstart[i]:Fw.wstart[i + 1]]
+        par.append(dict(text=t["text"], windows=len(rows), probs=[float(x) for x in rows.max(axis=0)],
+                        window_probs=[[float(x) for x in r] for r in rows], expect=t.get("expect", {})))
+    with open(os.path.join(out, "parity.json"), "w") as f:
+        json.dump(dict(labels=LABELS, tolerance=1e-4, texts=par), f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    log("wrote", out)
 
 
 if __name__ == "__main__":

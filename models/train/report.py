@@ -1,11 +1,13 @@
 """Prints the Markdown metric tables of models/README.md from the shipped
 manifest and models/train/variants.json:
 
-  /usr/bin/python3 models/train/report.py
+  /usr/bin/python3 models/train/report.py                  # models/injection
+  /usr/bin/python3 models/train/report.py injection_cnn    # another model directory
 """
 
 import json
 import os
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = os.path.dirname(HERE)
@@ -16,7 +18,8 @@ def f(x):
 
 
 def main():
-    man = json.load(open(os.path.join(MODELS, "injection", "manifest.json")))
+    name = sys.argv[1] if len(sys.argv) > 1 else "injection"
+    man = json.load(open(os.path.join(MODELS, name, "manifest.json")))
     met = man["metrics"]
     thr = man["thresholds"]
     print("Thresholds: " + "; ".join("%s escalate %.3f, block %.3f" % (l, thr[l]["escalate"], thr[l]["block"])
@@ -44,25 +47,29 @@ def main():
         print("| %s | %d | %s | %s | %s | %s |" % (s, v["n"], f(v["prompt_injection_escalate"]),
                                                  f(v["prompt_injection_block"]), f(v["jailbreak_escalate"]),
                                                  f(v["jailbreak_block"])))
+    print()
+    print("| variant | cross AUPRC PI | cross AUPRC JB | cross AUPRC@50% PI | cross AUPRC@50% JB | "
+          "cross R@esc PI | cross R@esc JB | in-source AUPRC PI | in-source AUPRC JB | "
+          "max benign FPR@esc PI | max benign FPR@esc JB | train s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     path = os.path.join(HERE, "variants.json")
-    if os.path.exists(path):
-        var = json.load(open(path))
-        print()
-        print("| variant | cross AUPRC PI | cross AUPRC JB | cross AUPRC@50% PI | cross AUPRC@50% JB | "
-              "cross R@esc PI | cross R@esc JB | in-source AUPRC PI | in-source AUPRC JB | "
-              "max benign FPR@esc PI | max benign FPR@esc JB | train s |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for name, v in var.items():
-            s = v["summary"]
-            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |" % (
-                name, f(s["cross_source_auprc_mean"]["prompt_injection"]), f(s["cross_source_auprc_mean"]["jailbreak"]),
-                f(s["cross_source_auprc_balanced_mean"]["prompt_injection"]),
-                f(s["cross_source_auprc_balanced_mean"]["jailbreak"]),
-                f(s["cross_source_recall_escalate_mean"]["prompt_injection"]),
-                f(s["cross_source_recall_escalate_mean"]["jailbreak"]),
-                f(s["in_source_auprc"]["prompt_injection"]), f(s["in_source_auprc"]["jailbreak"]),
-                f(s["benign_fpr_escalate_max"]["prompt_injection"]), f(s["benign_fpr_escalate_max"]["jailbreak"]),
-                v.get("seconds", 0)))
+    if name != "injection":  # this model's own row, to set beside the variants
+        print(row("%s (%s)" % (man["training"]["variant"], name), met["summary"], 0))
+    elif os.path.exists(path):
+        for v_name, v in json.load(open(path)).items():
+            print(row(v_name, v["summary"], v.get("seconds", 0)))
+
+
+def row(name, s, seconds):
+    return "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        name, f(s["cross_source_auprc_mean"]["prompt_injection"]), f(s["cross_source_auprc_mean"]["jailbreak"]),
+        f(s["cross_source_auprc_balanced_mean"]["prompt_injection"]),
+        f(s["cross_source_auprc_balanced_mean"]["jailbreak"]),
+        f(s["cross_source_recall_escalate_mean"]["prompt_injection"]),
+        f(s["cross_source_recall_escalate_mean"]["jailbreak"]),
+        f(s["in_source_auprc"]["prompt_injection"]), f(s["in_source_auprc"]["jailbreak"]),
+        f(s["benign_fpr_escalate_max"]["prompt_injection"]), f(s["benign_fpr_escalate_max"]["jailbreak"]),
+        seconds or "–")
 
 
 if __name__ == "__main__":

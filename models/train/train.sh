@@ -6,6 +6,8 @@
 #                                    # then injection_stage.py: response-stage thresholds)
 #   models/train/train.sh --compare  # every variant -> models/train/variants.json
 #   models/train/train.sh harm       # models/harm/{model.onnx,manifest.json,parity.json}
+#   models/train/train.sh cnn        # models/injection_cnn: the byte-level CNN (kind hf), the
+#                                    # sequence-model family measured against the n-gram bag
 #   models/train/train.sh harm --variant linear-c345 --no-export   # family comparison
 #                                    # -> models/train/harm_variants.json
 #
@@ -22,6 +24,16 @@ go build -o "$WARDEN_WORK/bin/featurize" ./models/featurize
 export WARDEN_FEATURIZE="$WARDEN_WORK/bin/featurize"
 # single-threaded, deterministic
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
+if [ "${1:-}" = cnn ]; then
+  # the byte-level CNN (kind hf) -> models/injection_cnn; its manifest is
+  # written by hfmanifest, which reads the graph with ONNX Runtime
+  shift
+  go build -o "$WARDEN_WORK/bin/hfmanifest" ./classifiers/tokenizer/cmd/hfmanifest
+  export WARDEN_HFMANIFEST="$WARDEN_WORK/bin/hfmanifest"
+  WARDEN_ONNXRUNTIME_LIB=${WARDEN_ONNXRUNTIME_LIB:-$(scripts/fetch-onnxruntime.sh)}
+  export WARDEN_ONNXRUNTIME_LIB
+  exec "$PYTHON" models/train/pipeline.py --variant cnn-byte-k357 --out models/injection_cnn "$@"
+fi
 if [ "${1:-}" = harm ]; then
   shift
   "$PYTHON" models/train/harm.py "$@"
