@@ -58,7 +58,12 @@ type parText struct {
 
 func readParity(t *testing.T) parityFile {
 	t.Helper()
-	b, err := os.ReadFile("injection/parity.json")
+	return readParityFile(t, "injection/parity.json")
+}
+
+func readParityFile(t *testing.T, path string) parityFile {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,123 @@
+package models
+
+import (
+	"context"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/wardenhq/warden/classifiers"
+	"github.com/wardenhq/warden/classifiers/textnorm"
+	"github.com/wardenhq/warden/internal/types"
+)
+
+// loadCNN opens the byte-level CNN (models/injection_cnn), a model of kind
+// hf that is not embedded: it is loaded from its directory, like a user's
+// own Hugging Face export.
+func loadCNN(tb testing.TB) *classifiers.HFModel {
+	tb.Helper()
+	initORT(tb)
+	s, err := classifiers.Open(os.DirFS("injection_cnn"), ".", classifiers.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	m, ok := s.(*classifiers.HFModel)
+	if !ok {
+		tb.Fatalf("injection_cnn loads as %T, want *classifiers.HFModel", s)
+	}
+	return m
+}
+
+// TestInjectionCNNParity checks that the Go tokenizer's byte windows and
+// ONNX Runtime reproduce the probabilities the training pipeline computed
+// in PyTorch (cnn.reference_probs on the folded, calibrated model): per text
+// (max over windows, one batched run per 16 windows of different widths, so
+// the padding mask is exercised) and through the Suite.
+func TestInjectionCNNParity(t *testing.T) {
+	m := loadCNN(t)
+	p := readParityFile(t, "injection_cnn/parity.json")
+	man := m.Manifest()
+	// The parity file's columns are the model's outputs (config.json's
+	// id2label order); the manifest lists the categories sorted.
+	col := map[string]int{}
+	for j, l := range p.Labels {
+		col[l] = j
+	}
+	if len(col) != len(man.Labels) {
+		t.Fatalf("labels %v, parity file has %v", man.Labels, p.Labels)
+	}
+	texts := make([]string, len(p.Texts))
+	for i, pt := range p.Texts {
+		texts[i] = textnorm.Normalize(pt.Text).Text
+		ws, err := m.Tokenizer().Windows(texts[i], man.HF.MaxLength, man.HF.Stride)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ws) != pt.Windows {
+			t.Fatalf("%.40q: %d windows, pipeline had %d", pt.Text, len(ws), pt.Windows)
+		}
+		if n := len(ws[0]); n != min(len(texts[i]), man.HF.MaxLength) {
+			t.Errorf("%.40q: first window has %d ids, want one per byte (%d)", pt.Text, n, min(len(texts[i]), man.HF.MaxLength))
+		}
+	}
+	got, err := m.Infer(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, err := classifiers.NewSuite(m).Score(context.Background(), types.StagePrompt, texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, pt := range p.Texts {
+		for j, l := range man.Labels {
+			c, ok := col[l]
+			if !ok {
+				t.Fatalf("label %s is not in the parity file (%v)", l, p.Labels)
+			}
+			want := pt.Probs[c]
+			if d := math.Abs(float64(got[i][j]) - want); d > p.Tolerance {
+				t.Errorf("%.40q %s: ORT %.6f, PyTorch %.6f", pt.Text, l, got[i][j], want)
+			}
+			if d := math.Abs(scores[i][l] - want); d > p.Tolerance {
+				t.Errorf("suite %.40q %s: %.6f, PyTorch %.6f", pt.Text, l, scores[i][l], want)
+			}
+		}
+	}
+}
+
+// TestInjectionCNNManifest: the manifest hfmanifest wrote, completed by the
+// pipeline, names the shipped files and carries thresholds and metrics.
+func TestInjectionCNNManifest(t *testing.T) {
+	man, err := classifiers.ReadManifest(os.DirFS("injection_cnn"), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Kind != classifiers.KindHF || man.HF == nil || man.HF.Activation != "sigmoid" {
+		t.Fatalf("kind %q activation %+v: want hf with sigmoid", man.Kind, man.HF)
+	}
+	for _, l := range []string{"prompt_injection", "jailbreak"} {
+		th := man.Thresholds[l]
+		if !(th["escalate"] > 0 && th["escalate"] <= th["block"] && th["block"] < 1) {
+			t.Errorf("%s thresholds %v", l, th)
+		}
+	}
+	if len(man.Metrics) == 0 || len(man.Training) == 0 {
+		t.Error("manifest has no metrics or training section")
+	}
+}
+
+// BenchmarkCNNInfer1KB: one 1 KB prompt through the byte CNN (five 256-byte
+// windows), for the tier-2 latency budget.
+func BenchmarkCNNInfer1KB(b *testing.B) {
+	m := loadCNN(b)
+	text := strings.Repeat("Please summarise the following report for the board. ", 20)[:1024]
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Infer(ctx, []string{text}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
