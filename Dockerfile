@@ -38,6 +38,10 @@ RUN apt-get update \
  && useradd --system --uid 65532 --gid 65532 --home-dir /var/lib/warden --create-home warden
 COPY --from=onnxruntime /opt/ort/ /usr/lib/warden/
 COPY --from=build /out/warden /usr/local/bin/warden
+# The byte-level CNN, an optional second tier for prompt injection (not
+# embedded): WARDEN_EXTRA_MODELS=/usr/share/warden/models/injection_cnn
+# WARDEN_TIER2_MODEL=injection-cnn
+COPY --from=build /src/models/injection_cnn/ /usr/share/warden/models/injection_cnn/
 ENV WARDEN_ONNXRUNTIME_LIB=/usr/lib/warden/libonnxruntime.so.1 \
     WARDEN_ADDR=0.0.0.0:8080 \
     WARDEN_DATA_DIR=/var/lib/warden \
