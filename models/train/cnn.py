@@ -99,17 +99,7 @@ def _text_logits(model, feats, text_idx):
     ws = [np.arange(feats.wstart[t], feats.wstart[t + 1]) for t in text_idx]
     wins = np.concatenate(ws)
     ids, mask = _pad(feats, wins)
-    wl = model(ids, mask)  # [W, L]
-    wmax = max(len(w) for w in ws)
-    index = np.full((len(text_idx), wmax), -1, dtype=np.int64)
-    k = 0
-    for i, w in enumerate(ws):
-        index[i, :len(w)] = np.arange(k, k + len(w))
-        k += len(w)
-    index = torch.from_numpy(index)
-    g = wl[index.clamp(min=0)]
-    g = torch.where((index >= 0).unsqueeze(-1), g, torch.full_like(g, -1e9))
-    return g.max(dim=1).values
+    return M.max_over_windows(model(ids, mask), M.window_index(ws))
 
 
 def _batches(feats, text_idx, bs, rng):

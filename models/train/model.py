@@ -103,20 +103,30 @@ def batch_windows(feats, text_idx):
         if lens.sum() else np.zeros(0, dtype=np.int32)
     offs = np.zeros(len(wins), dtype=np.int64)
     np.cumsum(lens[:-1], out=offs[1:])
+    return (torch.from_numpy(ids.astype(np.int64)), torch.from_numpy(offs), window_index(ws))
+
+
+def window_index(ws):
+    """For the window lists ws of T texts, laid end to end: a [T, Wmax]
+    index of each text's rows (-1 = padding), for max_over_windows."""
     wmax = max(len(w) for w in ws)
-    index = np.full((len(text_idx), wmax), -1, dtype=np.int64)
+    index = np.full((len(ws), wmax), -1, dtype=np.int64)
     k = 0
     for i, w in enumerate(ws):
         index[i, :len(w)] = np.arange(k, k + len(w))
         k += len(w)
-    return (torch.from_numpy(ids.astype(np.int64)), torch.from_numpy(offs), torch.from_numpy(index))
+    return torch.from_numpy(index)
 
 
-def text_logits(model, ids, offs, index, rows=None, inv=None):
-    wl = model.window_logits(ids, offs, rows, inv)  # [W, L]
+def max_over_windows(wl, index):
+    """Per-text maximum [T, L] of window logits wl [W, L] (window_index)."""
     g = wl[index.clamp(min=0)]  # [T, Wmax, L]
     g = torch.where((index >= 0).unsqueeze(-1), g, torch.full_like(g, -1e9))
     return g.max(dim=1).values
+
+
+def text_logits(model, ids, offs, index, rows=None, inv=None):
+    return max_over_windows(model.window_logits(ids, offs, rows, inv), index)
 
 
 def positive_weights(yt, known, w, pos_frac):
