@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardenhq/warden/classifiers"
 	"github.com/wardenhq/warden/classifiers/textnorm"
@@ -120,4 +121,67 @@ func BenchmarkCNNInfer1KB(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestInjectionCNNAsSecondTier wires the shipped models the way
+// WARDEN_TIER2_MODEL=injection-cnn does: bands from the n-gram model's
+// manifest, the CNN's scores mapped onto its scale. A routed category's
+// score is the CNN's own score through that Scale; the others keep the
+// first tier's.
+func TestInjectionCNNAsSecondTier(t *testing.T) {
+	bag := loadInjection(t)
+	ref := classifiers.NewSuite(loadCNN(t))
+	second := loadCNN(t)
+	r, err := classifiers.NewRouter(classifiers.NewSuite(bag), second, classifiers.TierOptions{Budget: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1 := bag.Manifest().Thresholds
+	t2 := second.Manifest().Thresholds
+	for _, c := range []string{"prompt_injection", "jailbreak"} {
+		if b, _ := classifiers.DefaultBand(bag.Manifest(), c); r.Bands()[c] != b {
+			t.Errorf("%s band %v, want %v from the first tier's manifest", c, r.Bands()[c], b)
+		}
+		if _, ok := r.Scales()[c]; !ok {
+			t.Errorf("%s: no scale between %v and %v", c, t2[c], t1[c])
+		}
+	}
+	p := readParityFile(t, "injection_cnn/parity.json")
+	var routed, kept int
+	for _, pt := range p.Texts {
+		text := textnorm.Normalize(pt.Text).Text
+		ctx, log := classifiers.RecordRoutes(context.Background())
+		got := scoreOne(t, r, ctx, text)
+		s1 := scoreOne(t, classifiers.NewSuite(bag), context.Background(), text)
+		s2 := scoreOne(t, ref, context.Background(), text)
+		for _, c := range []string{"prompt_injection", "jailbreak"} {
+			rt := log.Routes()[c]
+			if !r.Bands()[c].Contains(s1[c]) {
+				kept++
+				if got[c] != s1[c] || rt.Tier != 1 {
+					t.Errorf("%.40q %s: tier 1 %.4f outside the band: got %.4f route %+v", pt.Text, c, s1[c], got[c], rt)
+				}
+				continue
+			}
+			routed++
+			if want := r.Scales()[c].Apply(s2[c]); math.Abs(got[c]-want) > 1e-9 || rt.Tier != 2 || rt.Tier2 == nil || *rt.Tier2 != s2[c] {
+				t.Errorf("%.40q %s: got %.6f route %+v, want the CNN's %.6f scaled to %.6f", pt.Text, c, got[c], rt, s2[c], want)
+			}
+		}
+	}
+	if routed == 0 || kept == 0 {
+		t.Fatalf("the parity texts do not exercise both tiers: %d routed, %d kept", routed, kept)
+	}
+	t.Logf("%d category scores routed to the CNN, %d kept", routed, kept)
+}
+
+func scoreOne(t *testing.T, s interface {
+	Score(context.Context, types.Stage, []string) ([]types.Scores, error)
+}, ctx context.Context, text string) types.Scores {
+	t.Helper()
+	sc, err := s.Score(ctx, types.StagePrompt, []string{text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc[0]
 }
