@@ -119,17 +119,24 @@ def _batches(feats, text_idx, bs, rng):
     return out
 
 
-def train(feats, text_idx, y, w, cfg, seed, log=None):
+def train(feats, text_idx, y, w, cfg, seed, log=None, anyh=None, nbase=None):
     """Same contract as model.train: labels y [N, L] in {1, 0, -1}, per-text
-    weights w [N]."""
+    weights w [N]. With anyh [N] (the harm model's rows known to be harmful
+    but of no known category) those rows add BCE(max of the first nbase
+    logits, 1), weighted any_weight times the mean positive weight."""
     M.set_determinism(seed, cfg.get("threads", 1))
     L = y.shape[1]
     model = ByteCNN(cfg["dim"], cfg["channels"], cfg["kernels"], cfg["hidden"], L)
+    y_np = y
     y = torch.from_numpy(y.astype(np.float32))
     known = (y >= 0).float()
     yt = y.clamp(min=0)
     w = torch.from_numpy(w.astype(np.float32))
     pos_w = M.positive_weights(yt, known, w, cfg.get("pos_frac", 0.5))
+    if anyh is not None:
+        nbase = nbase or L
+        a = torch.from_numpy((anyh & ~(y_np[:, :nbase] == 1).any(1)).astype(np.float32))
+        any_w = float(cfg["any_weight"] * np.mean(pos_w.numpy()[:nbase]))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg.get("wd", 0.0))
     rng = np.random.RandomState(seed)
     batches_per_epoch = len(_batches(feats, text_idx, cfg["batch"], None))
@@ -143,7 +150,12 @@ def train(feats, text_idx, y, w, cfg, seed, log=None):
             logits = _text_logits(model, feats, text_idx[sel])
             yy, kk, ww = yt[sel], known[sel], w[sel]
             lw = kk * ww.unsqueeze(1) * torch.where(yy > 0, pos_w.expand_as(yy), torch.ones_like(yy))
-            loss = (F.binary_cross_entropy_with_logits(logits, yy, reduction="none") * lw).sum() / ww.sum()
+            loss = (F.binary_cross_entropy_with_logits(logits, yy, reduction="none") * lw).sum()
+            if anyh is not None and float(a[sel].sum()) > 0:
+                mx = logits[:, :nbase].max(dim=1).values
+                loss = loss + (F.binary_cross_entropy_with_logits(mx, torch.ones_like(mx), reduction="none")
+                               * a[sel] * ww * any_w).sum()
+            loss = loss / ww.sum()
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import cnn  # noqa: E402
 import data as D  # noqa: E402
 import feats  # noqa: E402
 import harm_data as H  # noqa: E402
@@ -52,6 +53,9 @@ VARIANTS = {
     "mlp128-c234-wd": dict(feat=FEAT234, train=dict(hidden=128, wd_emb=0.1)),
     # the shipped variant plus the finer categories (harm_data.FINE)
     "mlp128-c234-fine": dict(feat=FEAT234, train=dict(hidden=128, fine=True)),
+    # the sequence family (cnn.py; measured, not exported: --no-export)
+    "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
+                                                       epochs=3, lr=3e-3, wd=0.01, jobs=2)),
 }
 SHIPPED = "mlp128-c234"
 
@@ -161,8 +165,11 @@ class Run:
         dv = np.where((self.split == "dev") & ~ex)[0]
         w = P.source_weights(self.c.records, tr)
         t0 = time.time()
-        m = train(self.F, tr, self.y[tr], self.anyh[tr], w, self.tcfg, SEED)
-        lg = M.score(m, self.F, dv)
+        if self.tcfg.get("kind") == "cnn":
+            m = cnn.train(self.F, tr, self.y[tr], w, self.tcfg, SEED, anyh=self.anyh[tr], nbase=NBASE)
+        else:
+            m = train(self.F, tr, self.y[tr], self.anyh[tr], w, self.tcfg, SEED)
+        lg = self.score(m, dv)
         calib = []
         self.unlearned = set()
         for l in range(len(LABELS)):
@@ -178,8 +185,11 @@ class Run:
         log("  trained on %d texts in %.0fs" % (len(tr), time.time() - t0))
         return m, calib, dv
 
+    def score(self, m, idx):
+        return (cnn if self.tcfg.get("kind") == "cnn" else M).score(m, self.F, idx)
+
     def probs(self, m, calib, idx):
-        lg = M.score(m, self.F, idx)
+        lg = self.score(m, idx)
         a = np.array([c[0] for c in calib])
         b = np.array([c[1] for c in calib])
         return 1.0 / (1.0 + np.exp(-(lg * a + b)))
@@ -239,6 +249,52 @@ def family_fpr(neg_probs, sources, t):
     return {n: round(float(g[k, i]), 4) for k, n in enumerate(names)}
 
 
+_FITS = None  # (run, thr_rows, src) of _run_fits, set in each worker
+
+
+def _run_fits(run, tasks, thr_rows, src, jobs):
+    """One fit per task: (group, groups, labels) holds the groups out, None
+    is the final model. Each returns (dev negatives' probs and sources per
+    label, None where the model could not learn the label; the fold's
+    evaluation scores or None; (model, calib, dev rows) of the final model
+    or None). jobs > 1 runs the fits in spawned worker processes (each fit
+    is seeded on its own: the results do not depend on jobs)."""
+    if jobs <= 1:
+        _init_fits(run, thr_rows, src)
+        return [_fit_task(t) for t in tasks]
+    import multiprocessing
+    with multiprocessing.get_context("spawn").Pool(jobs, initializer=_init_fits,
+                                                   initargs=(run, thr_rows, src)) as pool:
+        return pool.map(_fit_task, tasks, chunksize=1)
+
+
+def _init_fits(run, thr_rows, src):
+    global _FITS
+    _FITS = (run, thr_rows, src)
+
+
+def _fit_task(task):
+    run, thr_rows, src = _FITS
+    y, split = run.y, run.split
+    rel = None
+    if task is not None:
+        g, groups, labs = task
+        log("fold: hold out %s (labels %s)" % (g, [LABELS[l] for l in labs]))
+        rel = run.related(groups)
+    else:
+        log("final model")
+    m, calib, dv = run.fit(exclude=rel)
+    pd = run.probs(m, calib, dv)
+    negs = []
+    for l in range(len(LABELS)):
+        k = (y[dv, l] == 0) & thr_rows[dv]
+        negs.append(None if (task is not None and l in run.unlearned) else (pd[k, l], src[dv][k]))
+    if task is None:
+        return negs, None, (m, calib, dv)
+    neg_any = np.where(((split == "test") & ~rel) | rel)[0]
+    return negs, (g, labs, rel, neg_any, run.probs(m, calib, neg_any)), None
+
+
 def evaluate(corpus, Fe, tcfg, folds=True):
     run = Run(corpus, Fe, tcfg)
     y, split = run.y, run.split
@@ -248,25 +304,15 @@ def evaluate(corpus, Fe, tcfg, folds=True):
     dev_negs = {l: [] for l in range(len(LABELS))}
     fold_scores = []
     fl = folds_for(run) if folds else []
-    for g, groups, labs in fl:
-        log("fold: hold out %s (labels %s)" % (g, [LABELS[l] for l in labs]))
-        rel = run.related(groups)
-        m, calib, dv = run.fit(exclude=rel)
-        pd = run.probs(m, calib, dv)
-        for l in range(len(LABELS)):
-            if l in run.unlearned:
-                continue
-            k = (y[dv, l] == 0) & thr_rows[dv]
-            dev_negs[l].append((pd[k, l], src[dv][k]))
-        neg_any = np.where(((split == "test") & ~rel) | rel)[0]
-        p = run.probs(m, calib, neg_any)
-        fold_scores.append((g, labs, rel, neg_any, p))
-    log("final model")
-    m, calib, dv = run.fit()
-    pd = run.probs(m, calib, dv)
-    for l in range(len(LABELS)):
-        k = (y[dv, l] == 0) & thr_rows[dv]
-        dev_negs[l].append((pd[k, l], src[dv][k]))
+    tasks = [(g, groups, labs) for g, groups, labs in fl] + [None]
+    for task, (negs, fold, final) in zip(tasks, _run_fits(run, tasks, thr_rows, src, tcfg.get("jobs", 1))):
+        for l, n in enumerate(negs):
+            if n is not None:
+                dev_negs[l].append(n)
+        if task is not None:
+            fold_scores.append(fold)
+        else:
+            m, calib, dv = final
     thr, detail = {}, {}
     for l, name in enumerate(LABELS):
         thr[name], detail[name] = {}, {}
@@ -409,17 +455,30 @@ def main():
         e = json.loads(args.exp)
         VARIANTS[args.variant] = dict(feat=dict(FEAT, **e.get("feat", {})), train=e.get("train", {}))
     v = VARIANTS[args.variant]
-    fcfg = dict(v["feat"], max_runes=WINDOW["runes"])
-    tcfg = dict(BASE_TRAIN, **v["train"], buckets=fcfg["buckets"])
+    if v.get("kind") == "cnn":
+        fcfg = None
+        tcfg = dict(pos_frac=BASE_TRAIN["pos_frac"], any_weight=BASE_TRAIN["any_weight"], threads=1, kind="cnn",
+                    **v["train"])
+        tok = os.path.join(work, "cnn-tokenizer.json")
+        cnn.write_tokenizer(tok)
+        Fe = feats.tokens(fbin, texts, tok, cnn.MAX_LEN, cnn.STRIDE, work)
+        args.no_export = True  # measured only: no export path for a harm CNN yet
+    else:
+        fcfg = dict(v["feat"], max_runes=WINDOW["runes"])
+        tcfg = dict(BASE_TRAIN, **v["train"], buckets=fcfg["buckets"])
+        Fe = feats.featurize(fbin, texts, fcfg, WINDOW["runes"], WINDOW["overlap"], work)
     log("variant %s: %s %s" % (args.variant, fcfg, tcfg))
-    Fe = feats.featurize(fbin, texts, fcfg, WINDOW["runes"], WINDOW["overlap"], work)
     t0 = time.time()
     res, m, calib, run = evaluate(corpus, Fe, tcfg, folds=not args.no_folds)
     res["seconds"] = round(time.time() - t0)
     te, pt, _, _ = res.pop("_scores")
-    W = M.folded_weights(m, calib)
-    res["size_bytes_fp16_params"] = int(W["emb"].nbytes + sum(W[k].nbytes for k in W if k != "emb"))
-    res["latency_us_pytorch_1window"] = latency_us(W)
+    if fcfg is None:
+        W = None
+        res["size_bytes_fp32_params"] = int(sum(p.numel() for p in m.parameters()) * 4)
+    else:
+        W = M.folded_weights(m, calib)
+        res["size_bytes_fp16_params"] = int(W["emb"].nbytes + sum(W[k].nbytes for k in W if k != "emb"))
+        res["latency_us_pytorch_1window"] = latency_us(W)
     log("summary %s" % json.dumps(res["summary"]))
     log("thresholds %s" % json.dumps(res["thresholds"]))
     log("benign fpr any block/escalate %s" % json.dumps({k: (v["any_block"], v["any_escalate"]) for k, v in res["benign_fpr"].items()}))

@@ -80,7 +80,8 @@ def main():
                 v.get("variant", name), v.get("corpus", "v2"), f(s["in_source_auprc_macro"]),
                 f(s.get("dev_auprc_macro")), f(s["cross_source_auprc_mean_all"]),
                 f(s["cross_source_auprc_balanced_mean_all"]), f(s["benign_prompt_fpr_any_block_max"]),
-                v.get("size_bytes_fp16_params", 0), v.get("latency_us_pytorch_1window"), v.get("seconds")))
+                v.get("size_bytes_fp16_params", v.get("size_bytes_fp32_params", 0)),
+                v.get("latency_us_pytorch_1window", "–"), v.get("seconds")))
 
 
 if __name__ == "__main__":
