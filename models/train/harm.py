@@ -259,13 +259,7 @@ def _run_fits(run, tasks, thr_rows, src, jobs):
     evaluation scores or None; (model, calib, dev rows) of the final model
     or None). jobs > 1 runs the fits in spawned worker processes (each fit
     is seeded on its own: the results do not depend on jobs)."""
-    if jobs <= 1:
-        _init_fits(run, thr_rows, src)
-        return [_fit_task(t) for t in tasks]
-    import multiprocessing
-    with multiprocessing.get_context("spawn").Pool(jobs, initializer=_init_fits,
-                                                   initargs=(run, thr_rows, src)) as pool:
-        return pool.map(_fit_task, tasks, chunksize=1)
+    return P.map_fits(_fit_task, tasks, _init_fits, (run, thr_rows, src), jobs)
 
 
 def _init_fits(run, thr_rows, src):

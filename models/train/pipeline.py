@@ -225,15 +225,21 @@ def run_fits(run, tasks, thr_kind, src_all, jobs=1):
     held-out evaluation or None, (model, calib) of the final model or None).
     With jobs > 1 the fits run in that many worker processes; each fit is
     seeded on its own, so the results do not depend on jobs."""
+    return map_fits(_fit_task, tasks, _init_fits, (run, thr_kind, src_all), jobs)
+
+
+def map_fits(task, tasks, init, initargs, jobs):
+    """[task(t) for t in tasks] after init(*initargs), in jobs worker
+    processes when jobs > 1 (init runs once in each; task and init must be
+    module-level functions)."""
     if jobs <= 1 or len(tasks) == 1:
-        _init_fits(run, thr_kind, src_all)
-        return [_fit_task(t) for t in tasks]
-    # spawn, not fork: a forked child of a process whose BLAS / OpenMP pools
-    # have threads can deadlock (it did here)
+        init(*initargs)
+        return [task(t) for t in tasks]
+    # spawn, not fork: a forked pool hung here once torch and BLAS were
+    # loaded in the parent
     import multiprocessing
-    with multiprocessing.get_context("spawn").Pool(jobs, initializer=_init_fits,
-                                                   initargs=(run, thr_kind, src_all)) as pool:
-        return pool.map(_fit_task, tasks, chunksize=1)
+    with multiprocessing.get_context("spawn").Pool(jobs, initializer=init, initargs=initargs) as pool:
+        return pool.map(task, tasks, chunksize=1)
 
 
 def _init_fits(run, thr_kind, src_all):
