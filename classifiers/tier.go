@@ -211,11 +211,8 @@ func NewRouter(first *Suite, second Scorer, o TierOptions) (*Router, error) {
 	}
 	if len(o.Bands) == 0 {
 		for _, c := range man.Labels {
-			for _, fm := range first.Models() {
-				if b, ok := DefaultBand(fm.Manifest(), c); ok {
-					r.bands[c] = b
-					break
-				}
+			if fm := first.thresholdsFor(c); fm != nil {
+				r.bands[c], _ = DefaultBand(fm, c)
 			}
 		}
 	}
@@ -223,16 +220,24 @@ func NewRouter(first *Suite, second Scorer, o TierOptions) (*Router, error) {
 		return nil, fmt.Errorf("tier 2 model %s: no band for any of its labels (%s); give bands", man.Name, strings.Join(man.Labels, ", "))
 	}
 	for c := range r.bands {
-		for _, fm := range first.Models() {
-			if t1, ok := fm.Manifest().Thresholds[c]; ok {
-				if sc, ok := NewScale(man.Thresholds[c], t1); ok {
-					r.scales[c] = sc
-				}
-				break
+		if fm := first.thresholdsFor(c); fm != nil {
+			if sc, ok := NewScale(man.Thresholds[c], fm.Thresholds[c]); ok {
+				r.scales[c] = sc
 			}
 		}
 	}
 	return r, nil
+}
+
+// thresholdsFor is the manifest of the suite's first model with
+// thresholds for category c (nil if none has).
+func (s *Suite) thresholdsFor(c string) *Manifest {
+	for _, m := range s.models {
+		if man := m.Manifest(); len(man.Thresholds[c]) > 0 {
+			return man
+		}
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {

@@ -147,12 +147,13 @@ func TestInjectionCNNAsSecondTier(t *testing.T) {
 		}
 	}
 	p := readParityFile(t, "injection_cnn/parity.json")
+	first := classifiers.NewSuite(bag)
 	var routed, kept int
 	for _, pt := range p.Texts {
 		text := textnorm.Normalize(pt.Text).Text
 		ctx, log := classifiers.RecordRoutes(context.Background())
 		got := scoreOne(t, r, ctx, text)
-		s1 := scoreOne(t, classifiers.NewSuite(bag), context.Background(), text)
+		s1 := scoreOne(t, first, context.Background(), text)
 		s2 := scoreOne(t, ref, context.Background(), text)
 		for _, c := range []string{"prompt_injection", "jailbreak"} {
 			rt := log.Routes()[c]
