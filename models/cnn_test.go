@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,37 @@ func BenchmarkCNNInfer1KB(b *testing.B) {
 		if _, err := m.Infer(ctx, []string{text}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCNNShapes measures what byte CNNs of other shapes would cost per
+// 1 KB prompt: the random-weight exports models/train/cnn_speed.py writes
+// into $WARDEN_CNN_SHAPES (one directory per shape). Skipped without it.
+func BenchmarkCNNShapes(b *testing.B) {
+	root := os.Getenv("WARDEN_CNN_SHAPES")
+	if root == "" {
+		b.Skip("WARDEN_CNN_SHAPES is not set (see models/train/cnn_speed.py)")
+	}
+	initORT(b)
+	dirs, err := os.ReadDir(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	text := strings.Repeat("Please summarise the following report for the board. ", 20)[:1024]
+	ctx := context.Background()
+	for _, d := range dirs {
+		b.Run(d.Name(), func(b *testing.B) {
+			s, err := classifiers.Open(os.DirFS(filepath.Join(root, d.Name())), ".", classifiers.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			for b.Loop() {
+				if _, err := s.Infer(ctx, []string{text}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -127,16 +127,7 @@ def train(feats, text_idx, y, w, cfg, seed, log=None, anyh=None, nbase=None):
     M.set_determinism(seed, cfg.get("threads", 1))
     L = y.shape[1]
     model = ByteCNN(cfg["dim"], cfg["channels"], cfg["kernels"], cfg["hidden"], L)
-    y_np = y
-    y = torch.from_numpy(y.astype(np.float32))
-    known = (y >= 0).float()
-    yt = y.clamp(min=0)
-    w = torch.from_numpy(w.astype(np.float32))
-    pos_w = M.positive_weights(yt, known, w, cfg.get("pos_frac", 0.5))
-    if anyh is not None:
-        nbase = nbase or L
-        a = torch.from_numpy((anyh & ~(y_np[:, :nbase] == 1).any(1)).astype(np.float32))
-        any_w = float(cfg["any_weight"] * np.mean(pos_w.numpy()[:nbase]))
+    loss_of = M.Loss(y, w, cfg.get("pos_frac", 0.5), anyh=anyh, nbase=nbase, any_weight=cfg.get("any_weight", 1.0))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg.get("wd", 0.0))
     rng = np.random.RandomState(seed)
     batches_per_epoch = len(_batches(feats, text_idx, cfg["batch"], None))
@@ -148,14 +139,7 @@ def train(feats, text_idx, y, w, cfg, seed, log=None, anyh=None, nbase=None):
             for g in opt.param_groups:
                 g["lr"] = cfg["lr"] * max(1.0 - step / steps, 0.05)
             logits = _text_logits(model, feats, text_idx[sel])
-            yy, kk, ww = yt[sel], known[sel], w[sel]
-            lw = kk * ww.unsqueeze(1) * torch.where(yy > 0, pos_w.expand_as(yy), torch.ones_like(yy))
-            loss = (F.binary_cross_entropy_with_logits(logits, yy, reduction="none") * lw).sum()
-            if anyh is not None and float(a[sel].sum()) > 0:
-                mx = logits[:, :nbase].max(dim=1).values
-                loss = loss + (F.binary_cross_entropy_with_logits(mx, torch.ones_like(mx), reduction="none")
-                               * a[sel] * ww * any_w).sum()
-            loss = loss / ww.sum()
+            loss = loss_of(logits, sel)
             opt.zero_grad()
             loss.backward()
             opt.step()

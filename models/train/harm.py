@@ -98,18 +98,7 @@ def train(Fe, text_idx, y, anyh, w, cfg, seed):
     M.set_determinism(seed, cfg.get("threads", 1))
     nl = y.shape[1]
     model = M.BagModel(cfg["buckets"], cfg["dim"], cfg["hidden"], nl)
-    yt_ = torch.from_numpy(y.astype(np.float32))
-    known = (yt_ >= 0).float()
-    yt = yt_.clamp(min=0)
-    w = torch.from_numpy(w.astype(np.float32))
-    a = torch.from_numpy((anyh & ~(y[:, :NBASE] == 1).any(1)).astype(np.float32))
-    pos_w = []
-    for l in range(nl):
-        pw = (w * (yt[:, l] == 1).float() * known[:, l]).sum()
-        nw = (w * (yt[:, l] == 0).float() * known[:, l]).sum()
-        pos_w.append(float(cfg["pos_frac"] * nw / max(pw, 1e-9)))
-    pos_w = torch.tensor(pos_w)
-    any_w = float(cfg["any_weight"] * np.mean(pos_w.numpy()[:NBASE]))
+    loss_of = M.Loss(y, w, cfg["pos_frac"], anyh=anyh, nbase=NBASE, any_weight=cfg["any_weight"])
     lazy = M.LazyAdam(model.emb_weight, cfg["lr_emb"])
     present = np.zeros(cfg["buckets"], dtype=bool)
     opt_d = torch.optim.Adam(list(model.parameters()), lr=cfg["lr"])
@@ -129,16 +118,7 @@ def train(Fe, text_idx, y, anyh, w, cfg, seed):
             uniq, inv = M.unique_ids(ids.numpy(), cfg["buckets"], present)
             rows = model.emb_weight[uniq].requires_grad_(True)
             logits = M.text_logits(model, ids, offs, index, rows, inv)
-            yy, kk, ww, aa = yt[sel], known[sel], w[sel], a[sel]
-            lw = kk * ww.unsqueeze(1) * torch.where(yy > 0, pos_w.expand_as(yy), torch.ones_like(yy))
-            loss = (F.binary_cross_entropy_with_logits(logits, yy, reduction="none") * lw).sum()
-            if float(aa.sum()) > 0:
-                # a harmful text of unknown category is positive for some
-                # base category; the fine ones refine a base one
-                mx = logits[:, :NBASE].max(dim=1).values
-                loss = loss + (F.binary_cross_entropy_with_logits(mx, torch.ones_like(mx), reduction="none")
-                               * aa * ww * any_w).sum()
-            loss = loss / ww.sum()
+            loss = loss_of(logits, sel)
             opt_d.zero_grad()
             loss.backward()
             opt_d.step()

@@ -140,17 +140,48 @@ def positive_weights(yt, known, w, pos_frac):
     return torch.tensor(pos_w)
 
 
+class Loss:
+    """The loss every trainer minimises, per batch: BCE per label with
+    unknown labels masked, each text weighted by w and each positive by its
+    label's positive weight (positive_weights), divided by the batch's total
+    text weight.
+
+    With anyh [N] (the harm model's rows known to be harmful but of no known
+    category) those rows add BCE(max of the first nbase logits, 1), weighted
+    any_weight times the mean positive weight of those labels: a harmful
+    text of unknown category is positive for some base category."""
+
+    def __init__(self, y, w, pos_frac, anyh=None, nbase=None, any_weight=1.0):
+        yt = torch.from_numpy(y.astype(np.float32))
+        self.known = (yt >= 0).float()
+        self.yt = yt.clamp(min=0)
+        self.w = torch.from_numpy(w.astype(np.float32))
+        self.pos_w = positive_weights(self.yt, self.known, self.w, pos_frac)
+        self.a = None
+        if anyh is not None:
+            self.nbase = nbase or y.shape[1]
+            self.a = torch.from_numpy((anyh & ~(y[:, :self.nbase] == 1).any(1)).astype(np.float32))
+            self.any_w = float(any_weight * np.mean(self.pos_w.numpy()[:self.nbase]))
+
+    def __call__(self, logits, sel):
+        """The loss of logits [len(sel), L] for the texts at positions sel."""
+        yy, kk, ww = self.yt[sel], self.known[sel], self.w[sel]
+        lw = kk * ww.unsqueeze(1) * torch.where(yy > 0, self.pos_w.expand_as(yy), torch.ones_like(yy))
+        loss = (F.binary_cross_entropy_with_logits(logits, yy, reduction="none") * lw).sum()
+        if self.a is not None and float(self.a[sel].sum()) > 0:
+            mx = logits[:, :self.nbase].max(dim=1).values
+            loss = loss + (F.binary_cross_entropy_with_logits(mx, torch.ones_like(mx), reduction="none")
+                           * self.a[sel] * ww * self.any_w).sum()
+        return loss / ww.sum()
+
+
 def train(feats, text_idx, y, w, cfg, seed, log=None):
     """Trains a BagModel on texts text_idx with labels y [N, L] in {1, 0, -1}
     (-1 = unknown, masked) and per-text weights w [N]."""
     set_determinism(seed, cfg.get("threads", 1))
     L = y.shape[1]
     model = BagModel(cfg["buckets"], cfg["dim"], cfg["hidden"], L)
-    y = torch.from_numpy(y.astype(np.float32))
-    known = (y >= 0).float()
-    yt = y.clamp(min=0)
-    w = torch.from_numpy(w.astype(np.float32))
-    pos_w = positive_weights(yt, known, w, cfg.get("pos_frac", 0.5))
+    loss_of = Loss(y, w, cfg.get("pos_frac", 0.5))
     lazy = LazyAdam(model.emb_weight, cfg["lr_emb"])
     present = np.zeros(cfg["buckets"], dtype=bool)
     dense = list(model.parameters())
@@ -175,9 +206,7 @@ def train(feats, text_idx, y, w, cfg, seed, log=None):
             uniq, inv = unique_ids(ids.numpy(), cfg["buckets"], present)
             rows = model.emb_weight[uniq].requires_grad_(True)
             logits = text_logits(model, ids, offs, index, rows, inv)
-            yy, kk, ww = yt[sel], known[sel], w[sel]
-            lw = kk * ww.unsqueeze(1) * torch.where(yy > 0, pos_w.expand_as(yy), torch.ones_like(yy))
-            loss = (F.binary_cross_entropy_with_logits(logits, yy, reduction="none") * lw).sum() / ww.sum()
+            loss = loss_of(logits, sel)
             opt_d.zero_grad()
             loss.backward()
             opt_d.step()
