@@ -53,6 +53,8 @@ VARIANTS = {
     "mlp128-c234-wd": dict(feat=FEAT234, train=dict(hidden=128, wd_emb=0.1)),
     # the shipped variant plus the finer categories (harm_data.FINE)
     "mlp128-c234-fine": dict(feat=FEAT234, train=dict(hidden=128, fine=True)),
+    # the shipped variant plus 3,000 request-template negatives (harm_data.templated_negatives)
+    "mlp128-c234-howto": dict(feat=FEAT234, train=dict(hidden=128, howto=3000)),
     # the sequence family (cnn.py; measured, not exported: --no-export)
     "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
                                                        epochs=3, lr=3e-3, wd=0.01, jobs=2)),
@@ -422,7 +424,7 @@ def main():
         return
     if VARIANTS.get(args.variant, {}).get("train", {}).get("fine"):
         H.enable_fine()  # LABELS (the same list object) grows in place
-    corpus = H.build(data_root, fbin)
+    corpus = H.build(data_root, fbin, howto=VARIANTS.get(args.variant, {}).get("train", {}).get("howto", 0))
     texts = [r["text"] for r in corpus.records]
     log("harm corpus: %d records" % len(texts))
     if args.exp:  # ad-hoc variant: {"feat": {...}, "train": {...}} over the shipped one

@@ -23,6 +23,8 @@ import collections
 import glob
 import json
 import os
+import random
+import re
 
 import data as D
 from data import read_csv_dicts, read_csv_rows, read_json, read_jsonl, read_lines, sample
@@ -550,7 +552,65 @@ def merge_labels(keep, r):
     keep["anyharm"] = max(keep["anyharm"], r["anyharm"])
 
 
-def build(root, featurize_bin):
+# Request templates (an experiment, measured and not shipped: variant
+# mlp128-c234-howto; models/README.md, "Request templates"). Harmful
+# requests are phrased in a few templates ("Give detailed instructions for
+# how to ...", "How can I ...") that benign training prompts rarely use, so
+# the bag of n-grams learnt the template itself as harm: "Give detailed
+# instructions on how to change a flat tire." was blocked as illicit. The
+# templates are read off the training split's English harmful requests (an
+# opening that ends in "how to", or a "How can/do I" question, seen at least
+# TEMPLATE_MIN times); each negative fills one with a benign task, an Alpaca
+# training instruction that opens with a verb. Composed after the splits
+# are assigned, train split only.
+TEMPLATE_MIN = 2
+HOWTO = re.compile(r"^\s*(.{0,60}?\bhow to)\s", re.I)
+HOWQ = re.compile(r"^\s*(how (?:can|do|would|should|could) (?:i|you|one|we|someone))\s", re.I)
+# first words of instructions that are not verbs (questions, articles, pronouns)
+NOT_VERB = {"what", "how", "who", "whom", "which", "why", "when", "where", "is", "are", "was", "were", "can", "could",
+            "do", "does", "did", "should", "would", "will", "the", "a", "an", "in", "i", "my", "you", "your", "if",
+            "this", "these", "there", "it", "tell", "please", "given", "for", "from", "on", "to", "as"}
+HOWTO_SOURCE = ("composed/how-to", "train split only: a request template read off the training split's English "
+                "harmful requests (an opening ending in 'how to' or a 'How can/do I' question, seen at least %d "
+                "times) filled with an Alpaca training instruction that opens with a verb -> negative for every "
+                "category (teaches that the template is not the harm)" % TEMPLATE_MIN)
+
+
+def templated_negatives(c, n):
+    """Up to n composed/how-to negatives (see HOWTO_SOURCE) for corpus c,
+    after its splits are assigned."""
+    train = [r for r in c.records if r["split"] == "train"]
+    seen = collections.Counter()
+    for r in train:
+        if r["kind"] == "harmful" and r["lang"] == "en":
+            for rx in (HOWTO, HOWQ):
+                m = rx.match(r["text"])
+                if m:
+                    seen[" ".join(m.group(1).lower().split())] += 1
+    templates = sorted(t for t, n in seen.items() if n >= TEMPLATE_MIN)
+    first = collections.Counter(r["text"].split()[0].lower() for r in train if r["source"] == "alpaca/harmless_train")
+    tasks = sorted({r["text"].rstrip(" .!?") for r in train if r["source"] == "alpaca/harmless_train"
+                    and "\n" not in r["text"] and 15 <= len(r["text"]) <= 90
+                    and first[r["text"].split()[0].lower()] >= 20 and r["text"].split()[0].lower() not in NOT_VERB})
+    if not templates or not tasks:
+        return []
+    rng = random.Random(D.h64(SEED, "how-to"))
+    new, seen_keys = [], set()
+    for i in range(n):
+        t, task = rng.choice(templates), rng.choice(tasks)
+        t = re.sub(r"\bi\b", "I", t[0].upper() + t[1:])
+        text = t + " " + task[0].lower() + task[1:] + ("?" if t.split()[0] in ("How", "Can", "Could") else ".")
+        if D.norm_key(text) in seen_keys:
+            continue
+        seen_keys.add(D.norm_key(text))
+        new.append(dict(text=text, y=list(NEG), anyharm=0, source=HOWTO_SOURCE[0], group="alpaca", kind="benign",
+                        presplit="train", split="train", cluster=None, lang="en", cid="howto:%d" % i,
+                        key=D.norm_key(text)))
+    return new
+
+
+def build(root, featurize_bin, howto=0):
+    """The corpus; howto > 0 adds that many composed/how-to negatives."""
     c = Corpus(root, featurize_bin)
     load_sources(c)
     for i, r in enumerate(c.records):
@@ -567,6 +627,10 @@ def build(root, featurize_bin):
     for r in c.records:
         r["kind"] = r.pop("_kind")
     D.assign_splits(c)
+    if howto > 0:
+        c.records.extend(templated_negatives(c, howto))
+        c.src(HOWTO_SOURCE[0], "(composed at train time)", [], HOWTO_SOURCE[1], "inherits the licences of its parts",
+              "neg")
     c.raw_counts = dict(raw)
     c.dup_counts = dropped
     return c
