@@ -33,18 +33,22 @@ func hexVal(c byte) (byte, bool) {
 func isAlnum(c byte) bool { return isASCIILetter(c) || isDigit(c) }
 
 // decodeSegments replaces base64 and hex segments that decode to text by
-// that text. It reports which kinds it decoded.
-func decodeSegments(s string) (out string, b64, hex bool) {
-	var b strings.Builder
+// that text. It reports which kinds it decoded, and payload: the decoded
+// segments alone, one per line.
+func decodeSegments(s string) (out, payload string, b64, hex bool) {
+	var b, pay strings.Builder
 	start := 0
 	changed := false
 	write := func(from, to int, dec []byte) {
 		if !changed {
 			b.Grow(len(s))
 			changed = true
+		} else {
+			pay.WriteByte('\n')
 		}
 		b.WriteString(s[start:from])
 		b.Write(dec)
+		pay.Write(dec)
 		start = to
 	}
 	for i := 0; i < len(s); {
@@ -81,10 +85,10 @@ func decodeSegments(s string) (out string, b64, hex bool) {
 		i = max(j, scanned)
 	}
 	if !changed {
-		return s, false, false
+		return s, "", false, false
 	}
 	b.WriteString(s[start:])
-	return b.String(), b64, hex
+	return b.String(), pay.String(), b64, hex
 }
 
 // hexAt parses hex-encoded bytes at s[i:]: "69676e6f7265", "69 67 6e",

@@ -28,9 +28,10 @@ const (
 )
 
 // MaxVariants is the most texts Derive returns: the decoded text, the
+// decoded segments alone (when the text had more than them), the
 // de-obfuscated one and, for spaced-out letters, the letters joined
 // without word segmentation.
-const MaxVariants = 3
+const MaxVariants = 4
 
 // decodeRounds bounds nested encodings (base64 of hex, ...).
 const decodeRounds = 2
@@ -40,8 +41,11 @@ const decodeRounds = 2
 type Variants struct {
 	// Texts holds at most MaxVariants texts, each valid UTF-8 and no longer
 	// than MaxVariantBytes of the original: the text with its encoded
-	// segments decoded (when there were any), then that text (or the
-	// original) with homoglyphs folded, spaced letters joined and
+	// segments decoded (when there were any); the decoded segments alone,
+	// one per line (when the text had more than them: a payload is judged
+	// on its own too, not only diluted by the text that carries it, e.g.
+	// "Here is the data you asked for: <base64>"); then the decoded text
+	// (or the original) with homoglyphs folded, spaced letters joined and
 	// leetspeak undone (when any of these applied).
 	Texts []string
 	// Signals name the transformations that applied (Signal* constants,
@@ -62,19 +66,31 @@ func Derive(text string) Variants {
 	var b64, hex, rot, spaced, homo, leet bool
 	cur := text
 	decoded := false
+	payload := "" // the decoded segments alone
 	c := takeCensus(text)
 	for round := 0; round < decodeRounds && c.encoded; round++ {
-		next, b, h := decodeSegments(cur)
+		next, pay, b, h := decodeSegments(cur)
 		if !b && !h {
 			break
 		}
+		if round == 0 {
+			payload = pay
+		} else {
+			payload, _, _, _ = decodeSegments(payload)
+		}
 		b64, hex, decoded, cur = b64 || b, hex || h, true, next
 		c = takeCensus(cur)
+	}
+	if payload == cur { // nothing but encoded segments
+		payload = ""
 	}
 	if c.strange >= 2 {
 		if next, ok := decodeRot13(cur); ok {
 			rot, decoded, cur = true, true, next
 			c = takeCensus(cur)
+			if p, ok := decodeRot13(payload); ok {
+				payload = p
+			}
 		}
 	}
 	var normSig []string
@@ -83,6 +99,11 @@ func Derive(text string) Variants {
 		cur, normSig = n.Text, n.Signals
 		cur = truncate(cur, MaxVariantBytes(len(text)))
 		v.Texts = append(v.Texts, cur)
+		if payload != "" {
+			if p := truncate(Normalize(payload).Text, MaxVariantBytes(len(text))); p != cur && p != "" {
+				v.Texts = append(v.Texts, p)
+			}
+		}
 	}
 	local := cur
 	joined := ""
