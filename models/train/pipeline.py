@@ -33,7 +33,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 LABELS = ["prompt_injection", "jailbreak"]
 SHORT = ["pi", "jb"]
 SEED = data.SEED
-VERSION = "1.1.0"
+VERSION = "1.2.0"  # the n-gram model (models/injection); 1.2.0: 256-rune windows
+CNN_VERSION = "1.1.0"  # the byte CNN (models/injection_cnn)
 
 WINDOW = {"runes": 1024, "overlap": 128}
 BASE_TRAIN = dict(dim=16, hidden=64, batch=1024, epochs=4, lr=3e-3, lr_emb=0.1, wd_emb=0.1, pos_frac=0.1, threads=1)
@@ -56,7 +57,7 @@ VARIANTS = {
     "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
                                                        epochs=3, lr=3e-3, wd=0.01, pos_frac=0.1, threads=1, jobs=2)),
 }
-SHIPPED = "mlp64-c345"
+SHIPPED = "mlp64-c345-w256"
 VARIANTS_BASE_FEAT = dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5])
 
 # Leave-one-group-out folds: (group, label index it is scored on).
@@ -545,7 +546,7 @@ def export_cnn(out, name, tcfg, m, calib, res, corpus, fbin, work):
     import subprocess
     folded = cnn.export(m, calib, LABELS, out, tcfg)
     hfm = os.environ.get("WARDEN_HFMANIFEST", os.path.join(work, "bin", "hfmanifest"))
-    subprocess.run([hfm, "-name", "injection-cnn", "-version", VERSION, "-max-length", str(cnn.MAX_LEN),
+    subprocess.run([hfm, "-name", "injection-cnn", "-version", CNN_VERSION, "-max-length", str(cnn.MAX_LEN),
                     "-stride", str(cnn.STRIDE), "-stages", "prompt", out], check=True)
     path = os.path.join(out, "manifest.json")
     manifest = json.load(open(path), object_pairs_hook=collections.OrderedDict)

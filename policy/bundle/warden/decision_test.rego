@@ -38,7 +38,7 @@ test_uncertain_band_escalates if {
 }
 
 test_below_escalate_allowed if {
-	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.534}})
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.431}})
 	d.action == "allow"
 }
 
