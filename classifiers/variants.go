@@ -12,7 +12,8 @@ import (
 // per window of the check plan — so a text gets the same variants whether it
 // was checked whole or streamed. Most texts have none and cost one cheap
 // scan; a text has at most textnorm.MaxVariants, each no longer than the
-// text (plus a little), so the scoring work at most triples.
+// text (plus a little), so the scoring work grows at most 1 + MaxVariants
+// times (in practice: a decoded text, its payload alone, one de-obfuscated).
 
 // WithVariants returns a Suite over the same models that scores variants
 // (on, the default) or only the texts themselves (off: for measuring what

@@ -5,6 +5,7 @@
 //	bin/warden serve &                     # note its PID
 //	go run ./bench/load -c 8 -n 20000 -size 1024 -pid $PID -healthz
 //	go run ./bench/load -rate 200 -n 6000 -size 1024   # fixed arrival rate
+//	go run ./bench/load -rate 200 -n 6000 -mix no-attacks   # no attack sentences: few incidents
 //
 // Texts are drawn from a fixed, seeded mix of benign prose, prompt
 // injections and texts with secrets and PII (internal/benchtext, shared with
@@ -156,13 +157,23 @@ func main() {
 	pid := flag.Int("pid", 0, "server PID: report its resident memory")
 	seed := flag.Uint64("seed", 1, "text mix seed")
 	rate := flag.Float64("rate", 0, "open loop: start requests at this many per second (0: closed loop, -c in flight)")
+	mix := flag.String("mix", "all", "texts: all (benchtext.Seeds: ~80 % of 1 KB texts carry an attack sentence) or no-attacks (benchtext.NoAttacks)")
 	healthz := flag.Bool("healthz", false, "also run the same load against GET /healthz on the same server, for comparison")
 	flag.Parse()
 
+	seeds := benchtext.Seeds
+	switch *mix {
+	case "all":
+	case "no-attacks":
+		seeds = benchtext.NoAttacks
+	default:
+		fmt.Fprintf(os.Stderr, "-mix %q: want all or no-attacks\n", *mix)
+		os.Exit(2)
+	}
 	r := rand.New(rand.NewPCG(*seed, 0))
 	bodies := make([][]byte, 256)
 	for i := range bodies {
-		bodies[i], _ = json.Marshal(map[string]string{"stage": *stage, "text": benchtext.Text(r, *size)})
+		bodies[i], _ = json.Marshal(map[string]string{"stage": *stage, "text": benchtext.TextFrom(r, *size, seeds)})
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: max(*conc, 64)}, Timeout: 30 * time.Second}
 	run := func(label string, mk func(i int) *http.Request) {
