@@ -55,6 +55,8 @@ VARIANTS = {
     "mlp128-c234-fine": dict(feat=FEAT234, train=dict(hidden=128, fine=True)),
     # the shipped variant plus 3,000 request-template negatives (harm_data.templated_negatives)
     "mlp128-c234-howto": dict(feat=FEAT234, train=dict(hidden=128, howto=3000)),
+    # the shipped variant over 256-rune windows (what injection 1.2.0 adopted)
+    "mlp128-c234-w256": dict(feat=FEAT234, train=dict(hidden=128), window={"runes": 256, "overlap": 64}),
     # the sequence family (cnn.py; measured, not exported: --no-export)
     "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
                                                        epochs=3, lr=3e-3, wd=0.01, jobs=2)),
@@ -422,6 +424,8 @@ def main():
     if args.parity_only:
         parity_only(args.out, fbin, work)
         return
+    global WINDOW
+    WINDOW = VARIANTS.get(args.variant, {}).get("window", WINDOW)  # a variant may set its own
     if VARIANTS.get(args.variant, {}).get("train", {}).get("fine"):
         H.enable_fine()  # LABELS (the same list object) grows in place
     corpus = H.build(data_root, fbin, howto=VARIANTS.get(args.variant, {}).get("train", {}).get("howto", 0))
