@@ -56,6 +56,8 @@ VARIANTS = {
     "mlp128-c234-howto": dict(feat=FEAT234, train=dict(hidden=128, howto=3000)),
     # the shipped variant over 256-rune windows (what injection 1.2.0 adopted)
     "mlp128-c234-w256": dict(feat=FEAT234, train=dict(hidden=128), window={"runes": 256, "overlap": 64}),
+    # the shipped variant with the mean and the max of its embedding rows (model.py, pool "meanmax")
+    "mlp128-c234-mm": dict(feat=FEAT234, train=dict(hidden=128, pool="meanmax")),
     # the sequence family (cnn.py; measured, not exported: --no-export)
     "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
                                                        epochs=3, lr=3e-3, wd=0.01, jobs=2)),
@@ -100,7 +102,7 @@ def train(Fe, text_idx, y, anyh, w, cfg, seed):
     unknown category get BCE(max_l logit_l, 1) (every category masked)."""
     M.set_determinism(seed, cfg.get("threads", 1))
     nl = y.shape[1]
-    model = M.BagModel(cfg["buckets"], cfg["dim"], cfg["hidden"], nl)
+    model = M.BagModel(cfg["buckets"], cfg["dim"], cfg["hidden"], nl, cfg.get("pool", "mean"))
     loss_of = M.Loss(y, w, cfg["pos_frac"], anyh=anyh, nbase=NBASE, any_weight=cfg["any_weight"])
     lazy = M.LazyAdam(model.emb_weight, cfg["lr_emb"])
     present = np.zeros(cfg["buckets"], dtype=bool)
@@ -397,7 +399,10 @@ def latency_us(W, n=2000, seq=64):
     W1 = torch.from_numpy(W["W1"]) if "W1" in W else None
 
     def f():
-        e = emb[torch.from_numpy(ids)].mean(0)
+        g = emb[torch.from_numpy(ids)]
+        e = g.mean(0)
+        if W.get("pool") == "meanmax":
+            e = torch.cat([e, g.max(0).values])
         if W1 is not None:
             e = torch.relu(e @ W1)
         return e
@@ -456,7 +461,7 @@ def main():
         res["size_bytes_fp32_params"] = int(sum(p.numel() for p in m.parameters()) * 4)
     else:
         W = M.folded_weights(m, calib)
-        res["size_bytes_fp16_params"] = int(W["emb"].nbytes + sum(W[k].nbytes for k in W if k != "emb"))
+        res["size_bytes_fp16_params"] = int(W["emb"].nbytes + sum(W[k].nbytes for k in W if k not in ("emb", "pool")))
         res["latency_us_pytorch_1window"] = latency_us(W)
     log("summary %s" % json.dumps(res["summary"]))
     log("thresholds %s" % json.dumps(res["thresholds"]))

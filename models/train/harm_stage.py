@@ -24,6 +24,7 @@ sys.path.insert(0, HERE)
 import feats  # noqa: E402
 import harm as HM  # noqa: E402
 import harm_data as H  # noqa: E402
+import model as M  # noqa: E402
 import pipeline as P  # noqa: E402
 
 RESPONSE_FAMILIES = {"codealpaca/output", "self-instruct/output", "dices", "diasafety"}
@@ -31,25 +32,23 @@ RESPONSE_NEG_SOURCES = ["codealpaca/output", "self-instruct/output", "dices/safe
 
 
 def load_weights(path):
+    """The weights of an exported bag graph (model.export_onnx), in the form
+    model.reference_probs reads."""
     import onnx
     from onnx import numpy_helper
     m = onnx.load(path)
-    return {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    W = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    if any(n.op_type == "ReduceMax" for n in m.graph.node):
+        W["pool"] = "meanmax"
+    return W
 
 
 def probs(W, Fe, idx):
-    emb = W["emb"].astype(np.float32)
+    """Per-text probabilities (max over windows) of the exported weights."""
     out = np.zeros((len(idx), W["W2"].shape[1]), np.float32)
     for n, t in enumerate(idx):
-        best = None
-        for w in range(Fe.wstart[t], Fe.wstart[t + 1]):
-            ids = Fe.window_ids(w)
-            e = emb[ids].sum(0) / max(len(ids), 1) if len(ids) else np.zeros(emb.shape[1], np.float32)
-            if "W1" in W:
-                e = np.maximum(e @ W["W1"] + W["b1"], 0)
-            z = e @ W["W2"] + W["b2"]
-            best = z if best is None else np.maximum(best, z)
-        out[n] = 1 / (1 + np.exp(-best))
+        wins = [Fe.window_ids(w) for w in range(Fe.wstart[t], Fe.wstart[t + 1])]
+        out[n] = M.reference_probs(W, wins).max(axis=0)
     return out
 
 

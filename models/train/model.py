@@ -1,9 +1,12 @@
 """Hashed n-gram bag model: training, scoring, calibration and ONNX export.
 
 Model: e = mean of embedding rows of a window's ids (an empty window gives
-zeros); logits = MLP(e) (or a linear layer); a text's logit per label is the
-maximum over its windows (the Suite keeps the per-label maximum at serving
-time, and Platt scaling with a positive slope commutes with max).
+zeros); with pool "meanmax", e is that mean concatenated with the per-dimension
+maximum of the same rows (zeros for an empty window), so one n-gram that
+stands out is not averaged away by the rest of the window; logits = MLP(e)
+(or a linear layer); a text's logit per label is the maximum over its windows
+(the Suite keeps the per-label maximum at serving time, and Platt scaling with
+a positive slope commutes with max).
 """
 
 import json
@@ -25,8 +28,12 @@ def set_determinism(seed, threads=1):
 
 
 class BagModel(nn.Module):
-    def __init__(self, buckets, dim, hidden, n_labels):
+    def __init__(self, buckets, dim, hidden, n_labels, pool="mean"):
         super().__init__()
+        if pool not in ("mean", "meanmax"):
+            raise ValueError("pool: %r" % pool)
+        self.pool = pool
+        width = 2 * dim if pool == "meanmax" else dim
         # The embedding is updated by a hand-written lazy Adam (see train):
         # it is a buffer, not a parameter, so the dense optimiser skips it.
         w = torch.randn(buckets, dim) * 0.1
@@ -34,10 +41,10 @@ class BagModel(nn.Module):
         self.register_buffer("emb_weight", w)
         self.hidden = hidden
         if hidden:
-            self.fc1 = nn.Linear(dim, hidden)
+            self.fc1 = nn.Linear(width, hidden)
             self.fc2 = nn.Linear(hidden, n_labels)
         else:
-            self.fc2 = nn.Linear(dim, n_labels)
+            self.fc2 = nn.Linear(width, n_labels)
 
     def head(self, e):
         if self.hidden:
@@ -49,9 +56,12 @@ class BagModel(nn.Module):
         receives the gradient, inv = position of each id in uniq) the
         gradient stays dense and small."""
         if rows is None:
-            e = F.embedding_bag(ids, self.emb_weight, offsets, mode="mean")
+            ids, rows = ids, self.emb_weight
         else:
-            e = F.embedding_bag(inv, rows, offsets, mode="mean")
+            ids = inv
+        e = F.embedding_bag(ids, rows, offsets, mode="mean")
+        if self.pool == "meanmax":  # empty bags give zeros in both modes
+            e = torch.cat([e, F.embedding_bag(ids, rows, offsets, mode="max")], dim=1)
         return self.head(e)
 
 
@@ -180,7 +190,7 @@ def train(feats, text_idx, y, w, cfg, seed, log=None):
     (-1 = unknown, masked) and per-text weights w [N]."""
     set_determinism(seed, cfg.get("threads", 1))
     L = y.shape[1]
-    model = BagModel(cfg["buckets"], cfg["dim"], cfg["hidden"], L)
+    model = BagModel(cfg["buckets"], cfg["dim"], cfg["hidden"], L, cfg.get("pool", "mean"))
     loss_of = Loss(y, w, cfg.get("pos_frac", 0.5))
     lazy = LazyAdam(model.emb_weight, cfg["lr_emb"])
     present = np.zeros(cfg["buckets"], dtype=bool)
@@ -270,6 +280,8 @@ def folded_weights(model, calib):
     W2 = model.fc2.weight.detach().numpy().astype(np.float64).T  # [in, L]
     b2 = model.fc2.bias.detach().numpy().astype(np.float64)
     W = dict(emb=emb16, W2=(W2 * a).astype(np.float32), b2=(b2 * a + b).astype(np.float32))
+    if model.pool != "mean":
+        W["pool"] = model.pool
     if model.hidden:
         W["W1"] = model.fc1.weight.detach().numpy().T.astype(np.float32).copy()
         W["b1"] = model.fc1.bias.detach().numpy().astype(np.float32).copy()
@@ -285,6 +297,8 @@ def reference_probs(W, window_ids):
         ids = torch.from_numpy(np.asarray(ids, dtype=np.int64))
         s = emb[ids].sum(0) if len(ids) else torch.zeros(emb.shape[1])
         e = s / max(float(len(ids)), 1.0)
+        if W.get("pool") == "meanmax":
+            e = torch.cat([e, emb[ids].max(0).values if len(ids) else torch.zeros(emb.shape[1])])
         if "W1" in W:
             e = torch.relu(e @ torch.from_numpy(W["W1"]) + torch.from_numpy(W["b1"]))
         z = e @ torch.from_numpy(W["W2"]) + torch.from_numpy(W["b2"])
@@ -317,9 +331,25 @@ def export_onnx(W, path, labels, graph_name="warden_injection"):
         helper.make_node("Div", ["s", "den"], ["e"]),
     ]
     x = "e"
+    if W.get("pool") == "meanmax":
+        # per-dimension max over the unmasked rows: padding gets -1e4 added,
+        # and an empty window (cnt 0) is multiplied to zeros, as in training.
+        # The max runs over the last axis of [B,D,S]: ONNX Runtime's
+        # ReduceMax over the middle axis of [B,S,D] cost 55-120 us per
+        # 256-rune window, the Transpose + last-axis reduction ~8 us.
+        inits += [numpy_helper.from_array(np.array(1e4, dtype=np.float32), "big")]
+        nodes += [helper.make_node("Transpose", ["g"], ["gt"], perm=[0, 2, 1]),   # [B,D,S]
+                  helper.make_node("Sub", ["m3", "one"], ["m3n"]),               # [B,1,S]: 0 kept, -1 padding
+                  helper.make_node("Mul", ["m3n", "big"], ["pen"]),
+                  helper.make_node("Add", ["gt", "pen"], ["gp"]),
+                  helper.make_node("ReduceMax", ["gp"], ["mx0"], axes=[2], keepdims=0),  # [B,D]
+                  helper.make_node("Min", ["cnt", "one"], ["any"]),              # [B,1]: 0 when empty
+                  helper.make_node("Mul", ["mx0", "any"], ["mx"]),
+                  helper.make_node("Concat", ["e", "mx"], ["em"], axis=1)]      # [B,2D]
+        x = "em"
     if "W1" in W:
         inits += [numpy_helper.from_array(W["W1"], "W1"), numpy_helper.from_array(W["b1"], "b1")]
-        nodes += [helper.make_node("MatMul", ["e", "W1"], ["h0"]),
+        nodes += [helper.make_node("MatMul", [x, "W1"], ["h0"]),
                   helper.make_node("Add", ["h0", "b1"], ["h1"]),
                   helper.make_node("Relu", ["h1"], ["h"])]
         x = "h"

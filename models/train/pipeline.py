@@ -47,6 +47,15 @@ VARIANTS = {
                             window={"runes": 256, "overlap": 64}),
     "mlp64-c234-w256": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[2, 3, 4]), train=dict(),
                             window={"runes": 256, "overlap": 64}),
+    # mean and max of the same embedding rows (model.py, pool "meanmax")
+    "mlp64-c345-w256-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
+                               train=dict(pool="meanmax"), window={"runes": 256, "overlap": 64}),
+    "mlp64-c345-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
+                          train=dict(pool="meanmax")),
+    "mlp64-c345-w512-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
+                               train=dict(pool="meanmax"), window={"runes": 512, "overlap": 64}),
+    "mlp128-c345-w256-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
+                                train=dict(pool="meanmax", hidden=128), window={"runes": 256, "overlap": 64}),
     "mlp64-c345-w128": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict(),
                             window={"runes": 128, "overlap": 32}),
     # the sequence-model family: a byte-level CNN served as a model of kind hf
@@ -511,11 +520,15 @@ def export(out, name, fcfg, win, tcfg, m, calib, res, corpus, fbin, work, data_r
     # parity: hand-written texts, probabilities from the exported weights
     M.write_parity(out, W, os.path.join(HERE, "parity_texts.json"), fcfg, win, fbin, work, dict(labels=LABELS))
 
-    architecture = ("mean of hashed n-gram embeddings (fp16 storage, Gather+Cast+masked mean, empty rows -> 0) "
-                    "-> %s -> sigmoid; per-label Platt scaling (fit on the dev split) folded into the last layer; "
+    width = tcfg["dim"] * (2 if tcfg.get("pool") == "meanmax" else 1)
+    pool = ("mean of hashed n-gram embeddings (fp16 storage, Gather+Cast+masked mean, empty rows -> 0)"
+            if tcfg.get("pool", "mean") == "mean" else
+            "mean and per-dimension max of hashed n-gram embeddings, concatenated (fp16 storage, Gather+Cast, "
+            "masked mean and masked max, empty rows -> 0)")
+    architecture = ("%s -> %s -> sigmoid; per-label Platt scaling (fit on the dev split) folded into the last layer; "
                     "long texts: max over windows (the loss uses the same max)" %
-                    ("Linear(%d,%d)+ReLU -> Linear(%d,2)" % (tcfg["dim"], tcfg["hidden"], tcfg["hidden"])
-                     if tcfg["hidden"] else "Linear(%d,2)" % tcfg["dim"]))
+                    (pool, "Linear(%d,%d)+ReLU -> Linear(%d,2)" % (width, tcfg["hidden"], tcfg["hidden"])
+                     if tcfg["hidden"] else "Linear(%d,2)" % width))
     manifest = collections.OrderedDict(
         name="injection",
         version=VERSION,

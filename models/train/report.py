@@ -1,5 +1,5 @@
 """Prints the Markdown metric tables of models/README.md from the shipped
-manifest and models/train/variants.json:
+manifest, models/train/variants.json and models/train/pool_variants.json:
 
   /usr/bin/python3 models/train/report.py                  # models/injection
   /usr/bin/python3 models/train/report.py injection_cnn    # another model directory
@@ -47,17 +47,28 @@ def main():
         print("| %s | %d | %s | %s | %s | %s |" % (s, v["n"], f(v["prompt_injection_escalate"]),
                                                  f(v["prompt_injection_block"]), f(v["jailbreak_escalate"]),
                                                  f(v["jailbreak_block"])))
-    print()
-    print("| variant | cross AUPRC PI | cross AUPRC JB | cross AUPRC@50% PI | cross AUPRC@50% JB | "
-          "cross R@esc PI | cross R@esc JB | in-source AUPRC PI | in-source AUPRC JB | "
-          "max benign FPR@esc PI | max benign FPR@esc JB | train s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    header()
     path = os.path.join(HERE, "variants.json")
     if name != "injection":  # this model's own row, to set beside the variants
         print(row("%s (%s)" % (man["training"]["variant"], name), met["summary"], 0))
     elif os.path.exists(path):
         for v_name, v in json.load(open(path)).items():
             print(row(v_name, v["summary"], v.get("seconds", 0)))
+    # the pooling variants, measured on the current corpus beside the shipped model
+    path = os.path.join(HERE, "pool_variants.json")
+    if name == "injection" and os.path.exists(path):
+        header()
+        print(row("%s (shipped)" % man["training"]["variant"], met["summary"], 0))
+        for v_name, v in json.load(open(path)).items():
+            print(row(v_name, v["summary"], v.get("seconds", 0)))
+
+
+def header():
+    print()
+    print("| variant | cross AUPRC PI | cross AUPRC JB | cross AUPRC@50% PI | cross AUPRC@50% JB | "
+          "cross R@esc PI | cross R@esc JB | in-source AUPRC PI | in-source AUPRC JB | "
+          "max benign FPR@esc PI | max benign FPR@esc JB | train s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
 def row(name, s, seconds):
