@@ -178,7 +178,7 @@ func TestHotReload(t *testing.T) {
 	// A good change (lower block threshold, new revision) becomes active.
 	data := filepath.Join(dir, "warden", "data.json")
 	b, _ := os.ReadFile(data)
-	good := strings.Replace(string(b), `"prompt_injection": {"block": 0.898`, `"prompt_injection": {"block": 0.75`, 1)
+	good := strings.Replace(string(b), `"prompt_injection": {"block": 0.88`, `"prompt_injection": {"block": 0.75`, 1)
 	if good == string(b) {
 		t.Fatal("data.json did not contain the expected threshold")
 	}
@@ -255,7 +255,7 @@ func TestWatchSwapsUnderLoad(t *testing.T) {
 	}
 	data := filepath.Join(dir, "warden", "data.json")
 	b, _ := os.ReadFile(data)
-	os.WriteFile(data, []byte(strings.Replace(string(b), `"prompt_injection": {"block": 0.898`, `"prompt_injection": {"block": 0.75`, 1)), 0o644)
+	os.WriteFile(data, []byte(strings.Replace(string(b), `"prompt_injection": {"block": 0.88`, `"prompt_injection": {"block": 0.75`, 1)), 0o644)
 	os.WriteFile(filepath.Join(dir, ".manifest"), []byte(`{"revision":"default-2"}`), 0o644)
 	deadline := time.Now().Add(20 * time.Second)
 	for e.Revision() != "default-2" && time.Now().Before(deadline) {

@@ -33,7 +33,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 LABELS = ["prompt_injection", "jailbreak"]
 SHORT = ["pi", "jb"]
 SEED = data.SEED
-VERSION = "1.2.0"  # the n-gram model (models/injection); 1.2.0: 256-rune windows
+VERSION = "1.3.0"  # the n-gram model (models/injection); 1.2.0: 256-rune windows; 1.3.0: mean + max pooling
 CNN_VERSION = "1.1.0"  # the byte CNN (models/injection_cnn)
 
 WINDOW = {"runes": 1024, "overlap": 128}
@@ -66,7 +66,7 @@ VARIANTS = {
     "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
                                                        epochs=3, lr=3e-3, wd=0.01, pos_frac=0.1, threads=1, jobs=2)),
 }
-SHIPPED = "mlp64-c345-w256"
+SHIPPED = "mlp64-c345-w256-mm"
 VARIANTS_BASE_FEAT = dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5])
 
 # Leave-one-group-out folds: (group, label index it is scored on).

@@ -27,7 +27,7 @@ test_confident_injection_blocked if {
 }
 
 test_block_threshold_is_inclusive if {
-	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.99}})
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.971}})
 	d.action == "block"
 }
 
@@ -38,7 +38,7 @@ test_uncertain_band_escalates if {
 }
 
 test_below_escalate_allowed if {
-	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.431}})
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.316}})
 	d.action == "allow"
 }
 
@@ -46,7 +46,7 @@ test_response_stage_escalates_injection_never_blocks if {
 	d := warden.decision with input as object.union(base, {"stage": "response", "scores": {"prompt_injection": 0.99, "jailbreak": 0.999}})
 	d.action == "escalate"
 	d.rules == ["jailbreak.escalate", "prompt_injection.escalate"]
-	d2 := warden.decision with input as object.union(base, {"stage": "response", "scores": {"prompt_injection": 0.77}})
+	d2 := warden.decision with input as object.union(base, {"stage": "response", "scores": {"prompt_injection": 0.63}})
 	d2.action == "allow"
 }
 
