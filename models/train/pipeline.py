@@ -52,6 +52,8 @@ VARIANTS = {
                                train=dict(pool="meanmax"), window={"runes": 256, "overlap": 64}),
     "mlp64-c345-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                           train=dict(pool="meanmax")),
+    "mlp64-c2345-w256-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[2, 3, 4, 5]),
+                                train=dict(pool="meanmax"), window={"runes": 256, "overlap": 64}),
     "mlp64-c345-w512-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                                train=dict(pool="meanmax"), window={"runes": 512, "overlap": 64}),
     "mlp128-c345-w256-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
