@@ -56,7 +56,7 @@ class BagModel(nn.Module):
         receives the gradient, inv = position of each id in uniq) the
         gradient stays dense and small."""
         if rows is None:
-            ids, rows = ids, self.emb_weight
+            rows = self.emb_weight
         else:
             ids = inv
         e = F.embedding_bag(ids, rows, offsets, mode="mean")
