@@ -110,11 +110,14 @@ func TestInjectionCNNManifest(t *testing.T) {
 	}
 }
 
+// cnnText1KB is the 1 KB prompt of the CNN benchmarks (five 256-byte windows).
+var cnnText1KB = strings.Repeat("Please summarise the following report for the board. ", 20)[:1024]
+
 // BenchmarkCNNInfer1KB: one 1 KB prompt through the byte CNN (five 256-byte
 // windows), for the tier-2 latency budget.
 func BenchmarkCNNInfer1KB(b *testing.B) {
 	m := loadCNN(b)
-	text := strings.Repeat("Please summarise the following report for the board. ", 20)[:1024]
+	text := cnnText1KB
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -137,7 +140,7 @@ func BenchmarkCNNShapes(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	text := strings.Repeat("Please summarise the following report for the board. ", 20)[:1024]
+	text := cnnText1KB
 	ctx := context.Background()
 	for _, d := range dirs {
 		b.Run(d.Name(), func(b *testing.B) {
