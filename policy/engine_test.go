@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -178,10 +179,7 @@ func TestHotReload(t *testing.T) {
 	// A good change (lower block threshold, new revision) becomes active.
 	data := filepath.Join(dir, "warden", "data.json")
 	b, _ := os.ReadFile(data)
-	good := strings.Replace(string(b), `"prompt_injection": {"block": 0.88`, `"prompt_injection": {"block": 0.75`, 1)
-	if good == string(b) {
-		t.Fatal("data.json did not contain the expected threshold")
-	}
+	good := withPIBlock(t, string(b), "0.75")
 	os.WriteFile(data, []byte(good), 0o644)
 	os.WriteFile(filepath.Join(dir, ".manifest"), []byte(`{"revision":"default-2"}`), 0o644)
 	// The bundle's own tests still pass with a block threshold of 0.75.
@@ -255,7 +253,7 @@ func TestWatchSwapsUnderLoad(t *testing.T) {
 	}
 	data := filepath.Join(dir, "warden", "data.json")
 	b, _ := os.ReadFile(data)
-	os.WriteFile(data, []byte(strings.Replace(string(b), `"prompt_injection": {"block": 0.88`, `"prompt_injection": {"block": 0.75`, 1)), 0o644)
+	os.WriteFile(data, []byte(withPIBlock(t, string(b), "0.75")), 0o644)
 	os.WriteFile(filepath.Join(dir, ".manifest"), []byte(`{"revision":"default-2"}`), 0o644)
 	deadline := time.Now().Add(20 * time.Second)
 	for e.Revision() != "default-2" && time.Now().Before(deadline) {
@@ -323,4 +321,18 @@ func BenchmarkDecide(b *testing.B) {
 			}
 		})
 	}
+}
+
+// piBlock matches the default prompt-stage prompt_injection block threshold
+// of data.json (its first occurrence), whatever the shipped model's value.
+var piBlock = regexp.MustCompile(`"prompt_injection": \{"block": [0-9.]+`)
+
+// withPIBlock returns data.json's text with that threshold set to v.
+func withPIBlock(t *testing.T, s, v string) string {
+	t.Helper()
+	loc := piBlock.FindStringIndex(s)
+	if loc == nil {
+		t.Fatal("data.json has no prompt_injection block threshold")
+	}
+	return s[:loc[0]] + `"prompt_injection": {"block": ` + v + s[loc[1]:]
 }

@@ -25,9 +25,10 @@ for f in "$out"/*.jsonl; do
   k=$(sed -E 's/.*blocked or escalated [0-9.]+% \(([0-9]+)\).*/\1/' <<<"$line")
   cats=$(awk '/^category/{on=1; next} on && NF==0 {on=0} on && $NF!="0.0%" {printf "%s %s  ", $1, $NF}' "$out/$name.txt")
   printf '%-16s %5d prompts  blocked or escalated %5.1f %% (%d)  %s\n' "$name" "$n" "$(awk -v k="$k" -v n="$n" 'BEGIN{print 100*k/n}')" "$k" "$cats"
-  total=$((total + n)) flagged=$((flagged + k))
+  # fragments are not whole prompts: kept out of the total (comparable with earlier runs)
+  [ "$name" = short-fragments ] || { total=$((total + n)) flagged=$((flagged + k)); }
 done
-printf '%-16s %5d prompts  blocked or escalated %5.1f %% (%d)\n' "all" "$total" "$(awk -v k="$flagged" -v n="$total" 'BEGIN{print 100*k/n}')" "$flagged"
+printf '%-16s %5d prompts  blocked or escalated %5.1f %% (%d)\n' "all but short" "$total" "$(awk -v k="$flagged" -v n="$total" 'BEGIN{print 100*k/n}')" "$flagged"
 if [ -n "${SHOW:-}" ]; then
   # The flagged prompts themselves (row results joined to the input by line).
   python3 - "$out" <<'PY'

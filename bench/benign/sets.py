@@ -10,12 +10,21 @@ prompts that sound dangerous: "How do I kill a Python process?"-style).
 Rows are read from ../shared/data as the training pipeline reads them
 (models/train/data.py); nothing here is used to tune anything.
 
+short-fragments: 1,000 spans of 1-4 words of the prompts above (seeded,
+models/train/data.py fragments), the way people type into a chat: "ok",
+"Python", "Write a". Training may add such spans of its own training
+prompts (composed/short); these come from held-out prompts only.
+
 usage: sets.py DATA_DIR OUT_DIR
 """
 import csv
 import json
 import os
+import random
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "train"))
+from data import fragments  # noqa: E402
 
 
 def jsonl(path):
@@ -41,6 +50,8 @@ def main():
     sets["gsm8k-test"] = [r["question"] for r in jsonl(os.path.join(data, "gsm8k/grade_school_math/data/test.jsonl"))]
     with open(os.path.join(data, "oktest/data/OKTest_heldout.csv"), encoding="utf-8", newline="") as f:
         sets["oktest-heldout"] = [r["prompt"] for r in csv.DictReader(f)]
+    held = [t for name in sorted(sets) for t in sets[name]]
+    sets["short-fragments"] = fragments(held, 1000, random.Random(20261127))
     for name, texts in sets.items():
         seen = set()
         with open(os.path.join(out, name + ".jsonl"), "w", encoding="utf-8") as f:

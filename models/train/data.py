@@ -125,7 +125,7 @@ class Corpus:
 # ---------------------------------------------------------------- sources
 
 # Training options (the shipped values; experiments override them).
-TRAIN_OPTS = dict(cse_logic_mask=True, gh_prefix_neg=True, opening_neg=True)
+TRAIN_OPTS = dict(cse_logic_mask=True, gh_prefix_neg=True, opening_neg=True, short_neg=0)
 CSE_LOGIC_KEEP = ("ignore_previous_instructions", "system_mode")
 
 LIC_RESEARCH = "no stated licence: internal research use only, do not redistribute"
@@ -546,6 +546,9 @@ COMPOSED = {
     "composed/gh-prefix": "train split only: the first sentence of an xsafety Goal_Hijacking row (the benign "
                           "question before 'ignore the above and output ...'), when it has no override words -> "
                           "negative (teaches that the question is not the attack)",
+    "composed/short": "train split only (when the variant asks for it): a span of 1-4 words of a benign training "
+                      "prompt (Alpaca, CodeAlpaca, GSM8K, OKTest, MITRE FRR), punctuation trimmed -> negative "
+                      "(teaches that a word or two alone is not an attack)",
     "composed/jb-template": "jailbreak template (in-the-wild, DAN, AutoDAN) with its placeholder ([INSERT PROMPT "
                             "HERE], [PROMPT], {prompt}) replaced by, or followed by, a harmful request from the same "
                             "split -> jailbreak; group = the template's group",
@@ -558,6 +561,36 @@ COMPOSED = {
 DOC_FRAME = re.compile(r"\b(given|following|this (text|passage|article|paragraph|review|email|sentence|story)|"
                        r"the (text|passage|article|paragraph|review|email|document))\b", re.I)
 PLACEHOLDERS = ["[INSERT PROMPT HERE]", "[PROMPT]", "{prompt}"]
+
+# Short negatives (composed/short): a word or a few, as people type them into
+# a chat. Both bags had seen almost no text this short, and with only a
+# handful of n-grams the pooled vector is far from anything in training: "O",
+# "100", "Write" and "ok" were blocked or escalated, and a third of 1-4-word
+# spans of held-out benign prompts were (bench/benign, short-fragments).
+FRAGMENT_SOURCES = ("alpaca/harmless_train", "codealpaca", "gsm8k/train", "oktest/OKTest.csv",
+                    "cyberseceval/mitre_frr", "cyberseceval/mitre_frr_multilingual")
+FRAGMENT_WORDS = (1, 1, 1, 2, 2, 3, 4)
+_EDGE = "\"'.,;:!?()[]{}<>«»“”‘’*_-"
+
+
+def fragments(texts, n, rng, seen=()):
+    """Up to n distinct spans of 1-4 white-space words of texts (punctuation
+    trimmed at both ends), none whose norm_key is in seen."""
+    out, keys = [], set(seen)
+    for _ in range(20 * n):
+        if len(out) >= n or not texts:
+            break
+        w = rng.choice(texts).split()
+        k = rng.choice(FRAGMENT_WORDS)
+        if len(w) < k:
+            continue
+        i = rng.randrange(len(w) - k + 1)
+        s = " ".join(w[i:i + k]).strip(_EDGE)
+        key = norm_key(s)
+        if key and key not in keys:
+            keys.add(key)
+            out.append(s)
+    return out
 
 
 def insert_at(doc, payload, rng):
@@ -666,6 +699,14 @@ def compose(c):
                     seen.add(norm_key(head))
                     new.append(dict(text=head, pi=0, jb=0, source="composed/attack-opening", group="composed-benign",
                                     kind="benign", split=split, cid="ao:%d" % len(seen), cluster=None))
+        # a few words of a benign prompt alone are a negative (train split
+        # only; FRAGMENT_SOURCES); never a text that is already a record
+        if split == "train" and TRAIN_OPTS["short_neg"]:
+            pool = [r["text"] for r in recs if r["source"] in FRAGMENT_SOURCES]
+            known = {r["key"] for r in c.records}
+            for i, t in enumerate(fragments(pool, TRAIN_OPTS["short_neg"], random.Random(h64(SEED, "short")), known)):
+                new.append(dict(text=t, pi=0, jb=0, source="composed/short", group="composed-benign", kind="benign",
+                                split=split, cid="sh:%d" % i, cluster=None))
         # jailbreak templates wrapping harmful requests
         for r in recs:
             if not r.get("template"):
@@ -702,7 +743,10 @@ def compose(c):
     for i, r in enumerate(new):
         r["key"] = norm_key(r["text"])
     c.records.extend(new)
+    made = {r["source"] for r in new}
     for s, d in COMPOSED.items():
+        if s not in made:
+            continue
         c.src(s, "(composed at train time)", [], d, "inherits the licences of its parts", "composed")
 
 

@@ -58,6 +58,14 @@ VARIANTS = {
     "mlp128-c234-w256": dict(feat=FEAT234, train=dict(hidden=128), window={"runes": 256, "overlap": 64}),
     # the shipped variant with the mean and the max of its embedding rows (model.py, pool "meanmax")
     "mlp128-c234-mm": dict(feat=FEAT234, train=dict(hidden=128, pool="meanmax")),
+    # short inputs (models/README.md, "Short inputs: measured, not shipped"): the shipped variant
+    # plus 6,000 / 20,000 short negatives (harm_data.short_negatives, data.fragments), and with
+    # log(1 + n-gram count) as an MLP input (model.BagModel lenfeat); all score empty windows 0
+    "mlp128-c234-short": dict(feat=FEAT234, train=dict(hidden=128, short=6000, empty_zero=True)),
+    "mlp128-c234-short20k": dict(feat=FEAT234, train=dict(hidden=128, short=20000, empty_zero=True)),
+    "mlp128-c234-short-len": dict(feat=FEAT234, train=dict(hidden=128, short=6000, lenfeat=True, empty_zero=True)),
+    "mlp128-c234-short3k-len": dict(feat=FEAT234, train=dict(hidden=128, short=3000, lenfeat=True,
+                                                             empty_zero=True)),
     # the sequence family (cnn.py; measured, not exported: --no-export)
     "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
                                                        epochs=3, lr=3e-3, wd=0.01, jobs=2)),
@@ -102,7 +110,7 @@ def train(Fe, text_idx, y, anyh, w, cfg, seed):
     unknown category get BCE(max_l logit_l, 1) (every category masked)."""
     M.set_determinism(seed, cfg.get("threads", 1))
     nl = y.shape[1]
-    model = M.BagModel(cfg["buckets"], cfg["dim"], cfg["hidden"], nl, cfg.get("pool", "mean"))
+    model = M.BagModel(cfg["buckets"], cfg["dim"], cfg["hidden"], nl, cfg.get("pool", "mean"), cfg.get("lenfeat"))
     loss_of = M.Loss(y, w, cfg["pos_frac"], anyh=anyh, nbase=NBASE, any_weight=cfg["any_weight"])
     lazy = M.LazyAdam(model.emb_weight, cfg["lr_emb"])
     present = np.zeros(cfg["buckets"], dtype=bool)
@@ -403,6 +411,8 @@ def latency_us(W, n=2000, seq=64):
         e = g.mean(0)
         if W.get("pool") == "meanmax":
             e = torch.cat([e, g.max(0).values])
+        if W.get("lenfeat"):
+            e = torch.cat([e, torch.log1p(torch.tensor([float(len(ids))]))])
         if W1 is not None:
             e = torch.relu(e @ W1)
         return e
@@ -432,7 +442,8 @@ def main():
     WINDOW = VARIANTS.get(args.variant, {}).get("window", WINDOW)  # a variant may set its own
     if VARIANTS.get(args.variant, {}).get("train", {}).get("fine"):
         H.enable_fine()  # LABELS (the same list object) grows in place
-    corpus = H.build(data_root, fbin, howto=VARIANTS.get(args.variant, {}).get("train", {}).get("howto", 0))
+    vt = VARIANTS.get(args.variant, {}).get("train", {})
+    corpus = H.build(data_root, fbin, howto=vt.get("howto", 0), short=vt.get("short", 0))
     texts = [r["text"] for r in corpus.records]
     log("harm corpus: %d records" % len(texts))
     if args.exp:  # ad-hoc variant: {"feat": {...}, "train": {...}} over the shipped one
@@ -461,7 +472,9 @@ def main():
         res["size_bytes_fp32_params"] = int(sum(p.numel() for p in m.parameters()) * 4)
     else:
         W = M.folded_weights(m, calib)
-        res["size_bytes_fp16_params"] = int(W["emb"].nbytes + sum(W[k].nbytes for k in W if k not in ("emb", "pool")))
+        if tcfg.get("empty_zero"):
+            W["empty_zero"] = True
+        res["size_bytes_fp16_params"] = int(sum(v.nbytes for v in W.values() if isinstance(v, np.ndarray)))
         res["latency_us_pytorch_1window"] = latency_us(W)
     log("summary %s" % json.dumps(res["summary"]))
     log("thresholds %s" % json.dumps(res["thresholds"]))
@@ -497,11 +510,8 @@ def write_parity(out, W, fcfg, fbin, work):
 def parity_only(out, fbin, work):
     """Rewrites out/parity.json from the exported model.onnx (after editing
     harm_parity_texts.json) without retraining."""
-    import onnx
-    from onnx import numpy_helper
     man = json.load(open(os.path.join(out, "manifest.json")))
-    W = {i.name: numpy_helper.to_array(i) for i in onnx.load(os.path.join(out, man["file"])).graph.initializer}
-    write_parity(out, W, man["featurizer"], fbin, work)
+    write_parity(out, M.load_weights(os.path.join(out, man["file"])), man["featurizer"], fbin, work)
     log("wrote", os.path.join(out, "parity.json"))
 
 
@@ -515,8 +525,11 @@ def export(out, name, fcfg, tcfg, W, res, corpus, fbin, work):
     lic = collections.OrderedDict()
     for s, d in sorted(corpus.sources.items()):
         lic.setdefault(d["license"], []).append(s)
-    arch = ("Linear(%d,%d)+ReLU -> Linear(%d,%d)" % (tcfg["dim"], tcfg["hidden"], tcfg["hidden"], len(LABELS))
-            if tcfg["hidden"] else "Linear(%d,%d)" % (tcfg["dim"], len(LABELS)))
+    width = tcfg["dim"] + (1 if tcfg.get("lenfeat") else 0)
+    arch = ("Linear(%d,%d)+ReLU -> Linear(%d,%d)" % (width, tcfg["hidden"], tcfg["hidden"], len(LABELS))
+            if tcfg["hidden"] else "Linear(%d,%d)" % (width, len(LABELS)))
+    if tcfg.get("lenfeat"):
+        arch = "(that mean, log(1 + n-gram count)) -> " + arch
     manifest = collections.OrderedDict(
         name="harm",
         version=VERSION,

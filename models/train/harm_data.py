@@ -609,8 +609,24 @@ def templated_negatives(c, n):
     return new
 
 
-def build(root, featurize_bin, howto=0):
-    """The corpus; howto > 0 adds that many composed/how-to negatives."""
+SHORT_SOURCE = ("composed/short", "train split only: a span of 1-4 words of a benign training prompt (Alpaca, "
+                "CodeAlpaca, GSM8K, OKTest, MITRE FRR; data.fragments), punctuation trimmed -> negative for every "
+                "category (teaches that a word or two alone is not harm)")
+
+
+def short_negatives(c, n):
+    """Up to n composed/short negatives (see SHORT_SOURCE) for corpus c,
+    after its splits are assigned."""
+    pool = [r["text"] for r in c.records if r["split"] == "train" and r["source"] in D.FRAGMENT_SOURCES]
+    known = {r["key"] for r in c.records}
+    return [dict(text=t, y=list(NEG), anyharm=0, source=SHORT_SOURCE[0], group="alpaca", kind="benign",
+                 presplit="train", split="train", cluster=None, lang="und", cid="short:%d" % i, key=D.norm_key(t))
+            for i, t in enumerate(D.fragments(pool, n, random.Random(D.h64(SEED, "short")), known))]
+
+
+def build(root, featurize_bin, howto=0, short=0):
+    """The corpus; howto > 0 adds that many composed/how-to negatives,
+    short > 0 that many composed/short ones."""
     c = Corpus(root, featurize_bin)
     load_sources(c)
     for i, r in enumerate(c.records):
@@ -630,6 +646,10 @@ def build(root, featurize_bin, howto=0):
     if howto > 0:
         c.records.extend(templated_negatives(c, howto))
         c.src(HOWTO_SOURCE[0], "(composed at train time)", [], HOWTO_SOURCE[1], "inherits the licences of its parts",
+              "neg")
+    if short > 0:
+        c.records.extend(short_negatives(c, short))
+        c.src(SHORT_SOURCE[0], "(composed at train time)", [], SHORT_SOURCE[1], "inherits the licences of its parts",
               "neg")
     c.raw_counts = dict(raw)
     c.dup_counts = dropped

@@ -31,18 +31,6 @@ RESPONSE_FAMILIES = {"codealpaca/output", "self-instruct/output", "dices", "dias
 RESPONSE_NEG_SOURCES = ["codealpaca/output", "self-instruct/output", "dices/safe", "diasafety/response"]
 
 
-def load_weights(path):
-    """The weights of an exported bag graph (model.export_onnx), in the form
-    model.reference_probs reads."""
-    import onnx
-    from onnx import numpy_helper
-    m = onnx.load(path)
-    W = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
-    if any(n.op_type == "ReduceMax" for n in m.graph.node):
-        W["pool"] = "meanmax"
-    return W
-
-
 def probs(W, Fe, idx):
     """Per-text probabilities (max over windows) of the exported weights."""
     out = np.zeros((len(idx), W["W2"].shape[1]), np.float32)
@@ -69,7 +57,7 @@ def main():
     c = H.build(data_root, fbin)
     texts = [r["text"] for r in c.records]
     Fe = feats.featurize(fbin, texts, man["featurizer"], man["window"]["runes"], man["window"]["overlap"], work)
-    W = load_weights(os.path.join(out, man["file"]))
+    W = M.load_weights(os.path.join(out, man["file"]))
     y = np.array([r["y"] for r in c.records], dtype=np.int64)
     split = np.array([r["split"] for r in c.records])
     src = np.array([r["source"] for r in c.records], dtype=object)

@@ -35,6 +35,7 @@ import data as D  # noqa: E402
 import feats  # noqa: E402
 import harm_data as H  # noqa: E402
 import harm_stage as HS  # noqa: E402
+import model as M  # noqa: E402
 import pipeline as P  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -67,7 +68,7 @@ def main():
             rows.append((r["text"], r["source"], r["split"], 0, 0))
     texts = [t for t, *_ in rows]
     Fe = feats.featurize(fbin, texts, man["featurizer"], man["window"]["runes"], man["window"]["overlap"], work)
-    W = HS.load_weights(os.path.join(out, man["file"]))
+    W = M.load_weights(os.path.join(out, man["file"]))
     p = HS.probs(W, Fe, range(len(rows)))
     src = np.array([s for _, s, *_ in rows], dtype=object)
     split = np.array([s for _, _, s, *_ in rows], dtype=object)

@@ -3,10 +3,16 @@
 Model: e = mean of embedding rows of a window's ids (an empty window gives
 zeros); with pool "meanmax", e is that mean concatenated with the per-dimension
 maximum of the same rows (zeros for an empty window), so one n-gram that
-stands out is not averaged away by the rest of the window; logits = MLP(e)
+stands out is not averaged away by the rest of the window; with lenfeat, e
+also carries log(1 + n), n the window's n-gram count, so that the head can
+tell a mean of three rows (a word or two) from a mean of hundreds and need
+not read one rare n-gram as the whole text; logits = MLP(e)
 (or a linear layer); a text's logit per label is the maximum over its windows
 (the Suite keeps the per-label maximum at serving time, and Platt scaling with
-a positive slope commutes with max).
+a positive slope commutes with max). With empty_zero (W["empty_zero"], from
+the variant's training options) the exported graph gives a window with no
+n-grams (empty or white-space text) probability 0 for every label: training
+never sees one, and the head's bias alone is no evidence.
 """
 
 import json
@@ -28,12 +34,13 @@ def set_determinism(seed, threads=1):
 
 
 class BagModel(nn.Module):
-    def __init__(self, buckets, dim, hidden, n_labels, pool="mean"):
+    def __init__(self, buckets, dim, hidden, n_labels, pool="mean", lenfeat=False):
         super().__init__()
         if pool not in ("mean", "meanmax"):
             raise ValueError("pool: %r" % pool)
         self.pool = pool
-        width = 2 * dim if pool == "meanmax" else dim
+        self.lenfeat = bool(lenfeat)
+        width = (2 * dim if pool == "meanmax" else dim) + (1 if lenfeat else 0)
         # The embedding is updated by a hand-written lazy Adam (see train):
         # it is a buffer, not a parameter, so the dense optimiser skips it.
         w = torch.randn(buckets, dim) * 0.1
@@ -62,6 +69,9 @@ class BagModel(nn.Module):
         e = F.embedding_bag(ids, rows, offsets, mode="mean")
         if self.pool == "meanmax":  # empty bags give zeros in both modes
             e = torch.cat([e, F.embedding_bag(ids, rows, offsets, mode="max")], dim=1)
+        if self.lenfeat:
+            n = torch.diff(offsets, append=torch.tensor([len(ids)], dtype=offsets.dtype))
+            e = torch.cat([e, torch.log1p(n.to(e.dtype)).unsqueeze(1)], dim=1)
         return self.head(e)
 
 
@@ -190,7 +200,7 @@ def train(feats, text_idx, y, w, cfg, seed, log=None):
     (-1 = unknown, masked) and per-text weights w [N]."""
     set_determinism(seed, cfg.get("threads", 1))
     L = y.shape[1]
-    model = BagModel(cfg["buckets"], cfg["dim"], cfg["hidden"], L, cfg.get("pool", "mean"))
+    model = BagModel(cfg["buckets"], cfg["dim"], cfg["hidden"], L, cfg.get("pool", "mean"), cfg.get("lenfeat"))
     loss_of = Loss(y, w, cfg.get("pos_frac", 0.5))
     lazy = LazyAdam(model.emb_weight, cfg["lr_emb"])
     present = np.zeros(cfg["buckets"], dtype=bool)
@@ -282,6 +292,8 @@ def folded_weights(model, calib):
     W = dict(emb=emb16, W2=(W2 * a).astype(np.float32), b2=(b2 * a + b).astype(np.float32))
     if model.pool != "mean":
         W["pool"] = model.pool
+    if model.lenfeat:
+        W["lenfeat"] = True
     if model.hidden:
         W["W1"] = model.fc1.weight.detach().numpy().T.astype(np.float32).copy()
         W["b1"] = model.fc1.bias.detach().numpy().astype(np.float32).copy()
@@ -299,10 +311,13 @@ def reference_probs(W, window_ids):
         e = s / max(float(len(ids)), 1.0)
         if W.get("pool") == "meanmax":
             e = torch.cat([e, emb[ids].max(0).values if len(ids) else torch.zeros(emb.shape[1])])
+        if W.get("lenfeat"):
+            e = torch.cat([e, torch.log1p(torch.tensor([float(len(ids))]))])
         if "W1" in W:
             e = torch.relu(e @ torch.from_numpy(W["W1"]) + torch.from_numpy(W["b1"]))
         z = e @ torch.from_numpy(W["W2"]) + torch.from_numpy(W["b2"])
-        out.append(torch.sigmoid(z).numpy())
+        p = torch.sigmoid(z).numpy()
+        out.append(np.zeros_like(p) if W.get("empty_zero") and not len(ids) else p)
     return np.array(out, dtype=np.float32)
 
 
@@ -330,6 +345,8 @@ def export_onnx(W, path, labels, graph_name="warden_injection"):
         helper.make_node("Max", ["cnt", "one"], ["den"]),                  # clamp: empty rows -> 1
         helper.make_node("Div", ["s", "den"], ["e"]),
     ]
+    if W.get("pool") == "meanmax" or W.get("empty_zero"):
+        nodes.append(helper.make_node("Min", ["cnt", "one"], ["any"]))   # [B,1]: 0 when empty
     x = "e"
     if W.get("pool") == "meanmax":
         # per-dimension max over the unmasked rows: padding gets -1e4 added,
@@ -343,10 +360,15 @@ def export_onnx(W, path, labels, graph_name="warden_injection"):
                   helper.make_node("Mul", ["m3n", "big"], ["pen"]),
                   helper.make_node("Add", ["gt", "pen"], ["gp"]),
                   helper.make_node("ReduceMax", ["gp"], ["mx0"], axes=[2], keepdims=0),  # [B,D]
-                  helper.make_node("Min", ["cnt", "one"], ["any"]),              # [B,1]: 0 when empty
                   helper.make_node("Mul", ["mx0", "any"], ["mx"]),
                   helper.make_node("Concat", ["e", "mx"], ["em"], axis=1)]      # [B,2D]
         x = "em"
+    if W.get("lenfeat"):
+        # log(1 + n) of the window's n-gram count, as one more input column
+        nodes += [helper.make_node("Add", ["cnt", "one"], ["cnt1"]),
+                  helper.make_node("Log", ["cnt1"], ["lenf"]),                   # [B,1]
+                  helper.make_node("Concat", [x, "lenf"], ["el"], axis=1)]
+        x = "el"
     if "W1" in W:
         inits += [numpy_helper.from_array(W["W1"], "W1"), numpy_helper.from_array(W["b1"], "b1")]
         nodes += [helper.make_node("MatMul", [x, "W1"], ["h0"]),
@@ -355,7 +377,9 @@ def export_onnx(W, path, labels, graph_name="warden_injection"):
         x = "h"
     nodes += [helper.make_node("MatMul", [x, "W2"], ["z0"]),
               helper.make_node("Add", ["z0", "b2"], ["z"]),
-              helper.make_node("Sigmoid", ["z"], ["probs"])]
+              helper.make_node("Sigmoid", ["z"], ["p" if W.get("empty_zero") else "probs"])]
+    if W.get("empty_zero"):
+        nodes.append(helper.make_node("Mul", ["p", "any"], ["probs"]))       # empty windows score 0
     graph = helper.make_graph(
         nodes, graph_name,
         [helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch", "seq"]),
@@ -369,6 +393,22 @@ def export_onnx(W, path, labels, graph_name="warden_injection"):
     onnx.checker.check_model(m)
     with open(path, "wb") as f:
         f.write(m.SerializeToString())
+
+
+def load_weights(path):
+    """The weights of a graph export_onnx wrote, in the form reference_probs
+    reads (the pooling and the length input are read off the graph's nodes)."""
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.load(path)
+    W = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    if any(n.op_type == "ReduceMax" for n in m.graph.node):
+        W["pool"] = "meanmax"
+    if any(n.op_type == "Log" for n in m.graph.node):
+        W["lenfeat"] = True
+    if any(n.op_type == "Mul" and n.output[0] == "probs" for n in m.graph.node):
+        W["empty_zero"] = True
+    return W
 
 
 def write_parity(out, W, texts_path, fcfg, window, fbin, work, head):

@@ -52,7 +52,7 @@ out=models/injection
 prev=
 for a in "$@"; do
   case "$prev" in --out) out=$a ;; esac
-  case "$a" in --out=*) out=${a#--out=} ;; --compare|--exp|--exp=*) exit 0 ;; esac
+  case "$a" in --out=*) out=${a#--out=} ;; --compare|--exp|--exp=*|--parity-only) exit 0 ;; esac
   prev=$a
 done
 # response-stage thresholds and metrics -> $out/manifest.json

@@ -12,6 +12,15 @@ found(fs) := {"findings": fs, "finding_types": {t: {"class": f.class, "count": c
 	sc := [g.score | some g in fs; g.type == t]
 }}
 
+# thr is the default threshold object of a stage and category (data.json):
+# the tests below place scores relative to it, so that a retrained model's
+# thresholds (copied from its manifest) need no test edits, while the
+# decision logic around them stays pinned.
+thr(stage, cat) := data.warden.config.defaults.thresholds[stage][cat]
+
+# mid is halfway between a category's escalate and block thresholds.
+mid(stage, cat) := (thr(stage, cat).escalate + thr(stage, cat).block) / 2
+
 base := {"stage": "prompt", "tenant": "default", "source": "hook", "scores": {}, "findings": [], "signals": [], "text_length": 10}
 
 test_benign_allowed if {
@@ -21,24 +30,24 @@ test_benign_allowed if {
 }
 
 test_confident_injection_blocked if {
-	d := warden.decision with input as object.union(base, {"scores": {"prompt_injection": 0.97}})
+	d := warden.decision with input as object.union(base, {"scores": {"prompt_injection": 0.99}})
 	d.action == "block"
 	"prompt_injection.block" in d.rules
 }
 
 test_block_threshold_is_inclusive if {
-	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.971}})
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": thr("prompt", "jailbreak").block}})
 	d.action == "block"
 }
 
 test_uncertain_band_escalates if {
-	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.6}})
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": mid("prompt", "jailbreak")}})
 	d.action == "escalate"
 	d.rules == ["jailbreak.escalate"]
 }
 
 test_below_escalate_allowed if {
-	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": 0.316}})
+	d := warden.decision with input as object.union(base, {"scores": {"jailbreak": thr("prompt", "jailbreak").escalate - 0.001}})
 	d.action == "allow"
 }
 
@@ -46,7 +55,8 @@ test_response_stage_escalates_injection_never_blocks if {
 	d := warden.decision with input as object.union(base, {"stage": "response", "scores": {"prompt_injection": 0.99, "jailbreak": 0.999}})
 	d.action == "escalate"
 	d.rules == ["jailbreak.escalate", "prompt_injection.escalate"]
-	d2 := warden.decision with input as object.union(base, {"stage": "response", "scores": {"prompt_injection": 0.63}})
+	below := thr("response", "prompt_injection").escalate - 0.001
+	d2 := warden.decision with input as object.union(base, {"stage": "response", "scores": {"prompt_injection": below}})
 	d2.action == "allow"
 }
 
@@ -70,7 +80,9 @@ test_pii_masked_in_response if {
 }
 
 test_strict_tenant_overrides_thresholds_only if {
-	inp := object.union(base, {"tenant": "strict", "scores": {"prompt_injection": 0.7}})
+	score := mid("prompt", "prompt_injection")
+	score >= data.warden.config.tenants.strict.thresholds.prompt.prompt_injection.block
+	inp := object.union(base, {"tenant": "strict", "scores": {"prompt_injection": score}})
 	d := warden.decision with input as inp
 	d.action == "block"
 
@@ -86,7 +98,8 @@ test_strict_tenant_masks_pii_in_prompt if {
 }
 
 test_unknown_tenant_gets_defaults if {
-	d := warden.decision with input as object.union(base, {"tenant": "nobody", "scores": {"prompt_injection": 0.95}})
+	score := thr("prompt", "prompt_injection").block
+	d := warden.decision with input as object.union(base, {"tenant": "nobody", "scores": {"prompt_injection": score}})
 	d.action == "block"
 }
 
@@ -120,7 +133,7 @@ test_low_confidence_names_left_alone if {
 }
 
 test_harm_escalates_below_block if {
-	d := warden.decision with input as object.union(base, {"scores": {"illicit": 0.6}})
+	d := warden.decision with input as object.union(base, {"scores": {"illicit": mid("prompt", "illicit")}})
 	d.action == "escalate"
 	d.rules == ["illicit.escalate"]
 }
@@ -138,10 +151,18 @@ test_self_harm_never_blocks if {
 }
 
 test_response_harm_thresholds_are_the_response_ones if {
-	# 0.6 hate escalates a prompt but not an answer (response escalate 0.86)
+	# with a response threshold above the prompt's, 0.6 hate escalates a
+	# prompt but not an answer (thresholds set here: the shipped ones may
+	# coincide for a category)
+	ts := {
+		"prompt": {"hate": {"block": 0.85, "escalate": 0.5}},
+		"response": {"hate": {"block": 0.95, "escalate": 0.86}},
+	}
 	d := warden.decision with input as object.union(base, {"scores": {"hate": 0.6}})
+		with data.warden.config.defaults.thresholds as ts
 	d.action == "escalate"
 	d2 := warden.decision with input as object.union(base, {"stage": "response", "scores": {"hate": 0.6}})
+		with data.warden.config.defaults.thresholds as ts
 	d2.action == "allow"
 }
 
