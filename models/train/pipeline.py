@@ -33,7 +33,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 LABELS = ["prompt_injection", "jailbreak"]
 SHORT = ["pi", "jb"]
 SEED = data.SEED
-VERSION = "1.3.0"  # the n-gram model (models/injection); 1.2.0: 256-rune windows; 1.3.0: mean + max pooling
+VERSION = "1.4.0"  # the n-gram model (models/injection); 1.2.0: 256-rune windows; 1.3.0: mean + max pooling; 1.4.0: short negatives, empty windows score 0
 CNN_VERSION = "1.1.0"  # the byte CNN (models/injection_cnn)
 
 WINDOW = {"runes": 1024, "overlap": 128}
@@ -58,6 +58,15 @@ VARIANTS = {
                                train=dict(pool="meanmax"), window={"runes": 512, "overlap": 64}),
     "mlp128-c345-w256-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                                 train=dict(pool="meanmax", hidden=128), window={"runes": 256, "overlap": 64}),
+    # + composed/short negatives (data.fragments): 1-4-word spans of benign
+    # training prompts; "data" options are applied before the corpus is built
+    "mlp64-c345-w256-mm-short": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
+                                     train=dict(pool="meanmax", empty_zero=True),
+                                     window={"runes": 256, "overlap": 64}, data=dict(short_neg=6000)),
+    # + log(1 + n-gram count) as an input of the MLP (model.BagModel lenfeat)
+    "mlp64-c345-w256-mm-short-len": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
+                                         train=dict(pool="meanmax", lenfeat=True, empty_zero=True),
+                                         window={"runes": 256, "overlap": 64}, data=dict(short_neg=6000)),
     "mlp64-c345-w128": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict(),
                             window={"runes": 128, "overlap": 32}),
     # the sequence-model family: a byte-level CNN served as a model of kind hf
@@ -68,7 +77,7 @@ VARIANTS = {
     "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
                                                        epochs=3, lr=3e-3, wd=0.01, pos_frac=0.1, threads=1, jobs=2)),
 }
-SHIPPED = "mlp64-c345-w256-mm"
+SHIPPED = "mlp64-c345-w256-mm-short"
 VARIANTS_BASE_FEAT = dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5])
 
 # Leave-one-group-out folds: (group, label index it is scored on).
@@ -377,6 +386,8 @@ def main():
     ap.add_argument("--exp-out", default=os.path.join(HERE, "variants.json"))
     ap.add_argument("--variants", help="comma-separated variants to compare (writes --exp-out)")
     ap.add_argument("--folds", help="comma-separated subset of fold groups (experiments only)")
+    ap.add_argument("--parity-only", action="store_true",
+                    help="rewrite OUT/parity.json from OUT/model.onnx (after editing parity_texts.json)")
     args = ap.parse_args()
 
     data_root = os.environ.get("WARDEN_DATA") or os.path.join(REPO, "..", "shared", "data")
@@ -384,7 +395,21 @@ def main():
     work = os.environ.get("WARDEN_WORK", "/tmp/warden-models-work")
     fbin = os.environ.get("WARDEN_FEATURIZE", os.path.join(work, "bin", "featurize"))
     os.makedirs(work, exist_ok=True)
+    if args.parity_only:
+        man = json.load(open(os.path.join(args.out, "manifest.json")))
+        M.write_parity(args.out, M.load_weights(os.path.join(args.out, man["file"])),
+                       os.path.join(HERE, "parity_texts.json"), man["featurizer"], man["window"], fbin, work,
+                       dict(labels=LABELS))
+        log("wrote", os.path.join(args.out, "parity.json"))
+        return
     log("data", data_root)
+    # --compare runs the variants that share the shipped corpus
+    same_corpus = [n for n in VARIANTS if not VARIANTS[n].get("data")]
+    names = args.variants.split(",") if args.variants else (same_corpus if args.compare else [args.variant])
+    opts = {json.dumps(VARIANTS.get(n, {}).get("data", {}), sort_keys=True) for n in names}
+    if len(opts) > 1:
+        sys.exit("variants %s build different corpora (their \"data\" options differ): run them apart" % names)
+    data.TRAIN_OPTS.update(VARIANTS.get(names[0], {}).get("data", {}))
     corpus = data.build(data_root, fbin)
     texts = [r["text"] for r in corpus.records]
     log("corpus: %d records" % len(texts))
@@ -398,7 +423,7 @@ def main():
     if args.folds:
         keep = set(args.folds.split(","))
         FOLDS[:] = [f for f in FOLDS if f[0] in keep]
-    names = list(VARIANTS) if args.compare else [args.variant]
+    names = (list(VARIANTS) if args.exp else same_corpus) if args.compare else [args.variant]
     if args.variants:
         names = args.variants.split(",")
         args.compare = True
@@ -514,6 +539,8 @@ def provenance(name, tcfg, res, corpus, architecture, extra_code=""):
 def export(out, name, fcfg, win, tcfg, m, calib, res, corpus, fbin, work, data_root):
     os.makedirs(out, exist_ok=True)
     W = M.folded_weights(m, calib)
+    if tcfg.get("empty_zero"):
+        W["empty_zero"] = True
     onnx_path = os.path.join(out, "model.onnx")
     M.export_onnx(W, onnx_path, LABELS)
     sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
@@ -522,11 +549,13 @@ def export(out, name, fcfg, win, tcfg, m, calib, res, corpus, fbin, work, data_r
     # parity: hand-written texts, probabilities from the exported weights
     M.write_parity(out, W, os.path.join(HERE, "parity_texts.json"), fcfg, win, fbin, work, dict(labels=LABELS))
 
-    width = tcfg["dim"] * (2 if tcfg.get("pool") == "meanmax" else 1)
+    width = tcfg["dim"] * (2 if tcfg.get("pool") == "meanmax" else 1) + (1 if tcfg.get("lenfeat") else 0)
     pool = ("mean of hashed n-gram embeddings (fp16 storage, Gather+Cast+masked mean, empty rows -> 0)"
             if tcfg.get("pool", "mean") == "mean" else
             "mean and per-dimension max of hashed n-gram embeddings, concatenated (fp16 storage, Gather+Cast, "
             "masked mean and masked max, empty rows -> 0)")
+    if tcfg.get("lenfeat"):
+        pool += " and log(1 + the window's n-gram count)"
     architecture = ("%s -> %s -> sigmoid; per-label Platt scaling (fit on the dev split) folded into the last layer; "
                     "long texts: max over windows (the loss uses the same max)" %
                     (pool, "Linear(%d,%d)+ReLU -> Linear(%d,2)" % (width, tcfg["hidden"], tcfg["hidden"])
