@@ -345,7 +345,7 @@ def export_onnx(W, path, labels, graph_name="warden_injection"):
         helper.make_node("Max", ["cnt", "one"], ["den"]),                  # clamp: empty rows -> 1
         helper.make_node("Div", ["s", "den"], ["e"]),
     ]
-    if W.get("pool") == "meanmax" or W.get("empty_zero"):
+    if W.get("pool") != "meanmax" and W.get("empty_zero"):
         nodes.append(helper.make_node("Min", ["cnt", "one"], ["any"]))   # [B,1]: 0 when empty
     x = "e"
     if W.get("pool") == "meanmax":
@@ -360,6 +360,7 @@ def export_onnx(W, path, labels, graph_name="warden_injection"):
                   helper.make_node("Mul", ["m3n", "big"], ["pen"]),
                   helper.make_node("Add", ["gt", "pen"], ["gp"]),
                   helper.make_node("ReduceMax", ["gp"], ["mx0"], axes=[2], keepdims=0),  # [B,D]
+                  helper.make_node("Min", ["cnt", "one"], ["any"]),              # [B,1]: 0 when empty
                   helper.make_node("Mul", ["mx0", "any"], ["mx"]),
                   helper.make_node("Concat", ["e", "mx"], ["em"], axis=1)]      # [B,2D]
         x = "em"

@@ -33,7 +33,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 LABELS = ["prompt_injection", "jailbreak"]
 SHORT = ["pi", "jb"]
 SEED = data.SEED
-VERSION = "1.4.0"  # the n-gram model (models/injection); 1.2.0: 256-rune windows; 1.3.0: mean + max pooling; 1.4.0: short negatives, empty windows score 0
+VERSION = "1.3.0"  # the n-gram model (models/injection); 1.2.0: 256-rune windows; 1.3.0: mean + max pooling
 CNN_VERSION = "1.1.0"  # the byte CNN (models/injection_cnn)
 
 WINDOW = {"runes": 1024, "overlap": 128}
@@ -59,7 +59,8 @@ VARIANTS = {
     "mlp128-c345-w256-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                                 train=dict(pool="meanmax", hidden=128), window={"runes": 256, "overlap": 64}),
     # + composed/short negatives (data.fragments): 1-4-word spans of benign
-    # training prompts; "data" options are applied before the corpus is built
+    # training prompts; "data" options are applied before the corpus is built.
+    # Measured, not shipped (models/README.md, "Short inputs")
     "mlp64-c345-w256-mm-short": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                                      train=dict(pool="meanmax", empty_zero=True),
                                      window={"runes": 256, "overlap": 64}, data=dict(short_neg=6000)),
@@ -77,7 +78,7 @@ VARIANTS = {
     "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
                                                        epochs=3, lr=3e-3, wd=0.01, pos_frac=0.1, threads=1, jobs=2)),
 }
-SHIPPED = "mlp64-c345-w256-mm-short"
+SHIPPED = "mlp64-c345-w256-mm"
 VARIANTS_BASE_FEAT = dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5])
 
 # Leave-one-group-out folds: (group, label index it is scored on).
