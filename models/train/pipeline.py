@@ -421,12 +421,12 @@ def main():
             VARIANTS[k] = dict(feat=dict(VARIANTS_BASE_FEAT, **v.get("feat", {})), train=v.get("train", {}),
                                window=v.get("window", WINDOW))
         args.compare = True
+        if not args.variants:
+            names = list(VARIANTS)
     if args.folds:
         keep = set(args.folds.split(","))
         FOLDS[:] = [f for f in FOLDS if f[0] in keep]
-    names = (list(VARIANTS) if args.exp else same_corpus) if args.compare else [args.variant]
     if args.variants:
-        names = args.variants.split(",")
         args.compare = True
     results = {}
     for name in names:
