@@ -66,11 +66,16 @@ VARIANTS = {
     "mlp128-c234-short-len": dict(feat=FEAT234, train=dict(hidden=128, short=6000, lenfeat=True, empty_zero=True)),
     "mlp128-c234-short3k-len": dict(feat=FEAT234, train=dict(hidden=128, short=3000, lenfeat=True,
                                                              empty_zero=True)),
+    # ... and short positives: a sentence of a positive text that harm 1.0.0 (TEACHER)
+    # confirms (harm_data.short_positives)
+    "mlp128-c234-short-len-pos": dict(feat=FEAT234, train=dict(hidden=128, short=6000, short_pos=True, lenfeat=True,
+                                                               empty_zero=True)),
     # the sequence family (cnn.py; measured, not exported: --no-export)
     "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
                                                        epochs=3, lr=3e-3, wd=0.01, jobs=2)),
 }
 SHIPPED = "mlp128-c234"
+TEACHER = "mlp128-c234"  # harm 1.0.0: picks the short positives of harm_data.short_positives
 
 # Leave-one-group-out: every group with >= MIN_POS positives of a label is a
 # fold for that label.
@@ -151,6 +156,8 @@ class Run:
         self.anyh = np.array([bool(r["anyharm"]) for r in corpus.records])
         self.split = np.array([r["split"] for r in corpus.records])
         self.group = np.array([r["group"] for r in corpus.records])
+        # composed rows train, they are never evaluated
+        self.composed = np.array([r["source"].startswith("composed/") for r in corpus.records])
 
     def fit(self, exclude=None):
         ex = exclude if exclude is not None else np.zeros(len(self.y), bool)
@@ -278,7 +285,7 @@ def _fit_task(task):
         negs.append(None if (task is not None and l in run.unlearned) else (pd[k, l], src[dv][k]))
     if task is None:
         return negs, None, (m, calib, dv)
-    neg_any = np.where(((split == "test") & ~rel) | rel)[0]
+    neg_any = np.where((((split == "test") & ~rel) | rel) & ~run.composed)[0]
     return negs, (g, labs, rel, neg_any, run.probs(m, calib, neg_any)), None
 
 
@@ -444,6 +451,8 @@ def main():
         H.enable_fine()  # LABELS (the same list object) grows in place
     vt = VARIANTS.get(args.variant, {}).get("train", {})
     corpus = H.build(data_root, fbin, howto=vt.get("howto", 0), short=vt.get("short", 0))
+    if vt.get("short_pos"):
+        add_short_positives(corpus, data_root, fbin, work)
     texts = [r["text"] for r in corpus.records]
     log("harm corpus: %d records" % len(texts))
     if args.exp:  # ad-hoc variant: {"feat": {...}, "train": {...}} over the shipped one
@@ -489,6 +498,31 @@ def main():
             f.write("\n")
     if not args.no_export:
         export(args.out, args.variant, fcfg, tcfg, W, res, corpus, fbin, work)
+
+
+def add_short_positives(corpus, data_root, fbin, work):
+    """Adds harm_data.short_positives to corpus. The teacher is the shipped
+    TEACHER's final fit on the corpus without composed rows (what train.sh
+    harm exported as 1.0.0), trained here so that the run does not depend
+    on the model.onnx in the tree."""
+    v = VARIANTS[TEACHER]
+    fcfg = dict(v["feat"], max_runes=WINDOW["runes"])
+    tcfg = dict(BASE_TRAIN, **v["train"], buckets=fcfg["buckets"])
+    plain = H.build(data_root, fbin)
+    log("short positives: teacher %s on %d records" % (TEACHER, len(plain.records)))
+    teacher = Run(plain, feats.featurize(fbin, [r["text"] for r in plain.records], fcfg, WINDOW["runes"],
+                                         WINDOW["overlap"], work), tcfg)
+    m, calib, _ = teacher.fit()
+    cands = H.short_pos_candidates(corpus)
+    Fc = feats.featurize(fbin, [s for _, s in cands], fcfg, WINDOW["runes"], WINDOW["overlap"], work)
+    teacher.F = Fc
+    p = teacher.probs(m, calib, np.arange(len(cands)))
+    new = H.short_positives(corpus, cands, p)
+    corpus.records.extend(new)
+    corpus.src(H.SHORT_POS_SOURCE[0], "(composed at train time)", [], H.SHORT_POS_SOURCE[1] % H.SHORT_POS_MIN_P,
+               "inherits the licences of its parts", "pos")
+    log("short positives: %d of %d candidate sentences (%s)" % (
+        len(new), len(cands), dict(collections.Counter(LABELS[l] for r in new for l, v in enumerate(r["y"]) if v == 1))))
 
 
 def split_sizes(corpus):
