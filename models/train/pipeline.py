@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import sys
 import time
 
@@ -68,6 +69,11 @@ VARIANTS = {
     "mlp64-c345-w256-mm-short-len": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                                          train=dict(pool="meanmax", lenfeat=True, empty_zero=True),
                                          window={"runes": 256, "overlap": 64}, data=dict(short_neg=6000)),
+    # + short positives: a sentence of an attack that 1.3.0's variant (TEACHER) confirms (short_positives)
+    "mlp64-c345-w256-mm-short-len-pos": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
+                                             train=dict(pool="meanmax", lenfeat=True, empty_zero=True),
+                                             window={"runes": 256, "overlap": 64},
+                                             data=dict(short_neg=6000, short_pos=True)),
     "mlp64-c345-w128": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict(),
                             window={"runes": 128, "overlap": 32}),
     # the sequence-model family: a byte-level CNN served as a model of kind hf
@@ -79,6 +85,7 @@ VARIANTS = {
                                                        epochs=3, lr=3e-3, wd=0.01, pos_frac=0.1, threads=1, jobs=2)),
 }
 SHIPPED = "mlp64-c345-w256-mm"
+TEACHER = "mlp64-c345-w256-mm"  # injection 1.3.0: picks the short positives of short_positives
 VARIANTS_BASE_FEAT = dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5])
 
 # Leave-one-group-out folds: (group, label index it is scored on).
@@ -196,6 +203,8 @@ class Run:
         self.ytrain = y.copy()
         tm = np.array([bool(r.get("train_mask")) for r in corpus.records])
         self.ytrain[tm] = -1
+        # short positives train, they are never evaluated
+        self.noeval = np.array([r["source"] == SHORT_POS_SOURCE for r in corpus.records])
 
     @property
     def trainer(self):
@@ -285,8 +294,8 @@ def _fit_task(task):
         return negs, None, (m, calib)
     # eval: the held-out group's positives for label l (all splits)
     # against the test-split negatives outside it and the group's own negatives
-    pos = np.where(rel & (y[:, l] == 1))[0]
-    neg = np.where(((split == "test") & ~rel & (y[:, l] == 0)) | (rel & (y[:, l] == 0)))[0]
+    pos = np.where(rel & (y[:, l] == 1) & ~run.noeval)[0]
+    neg = np.where((((split == "test") & ~rel & (y[:, l] == 0)) | (rel & (y[:, l] == 0))) & ~run.noeval)[0]
     idx = np.concatenate([pos, neg])
     return negs, (idx, run.probs(m, calib, idx)), None
 
@@ -410,8 +419,12 @@ def main():
     opts = {json.dumps(VARIANTS.get(n, {}).get("data", {}), sort_keys=True) for n in names}
     if len(opts) > 1:
         sys.exit("variants %s build different corpora (their \"data\" options differ): run them apart" % names)
-    data.TRAIN_OPTS.update(VARIANTS.get(names[0], {}).get("data", {}))
+    dopts = dict(VARIANTS.get(names[0], {}).get("data", {}))
+    short_pos = dopts.pop("short_pos", False)
+    data.TRAIN_OPTS.update(dopts)
     corpus = data.build(data_root, fbin)
+    if short_pos:
+        add_short_positives(corpus, data_root, fbin, work)
     texts = [r["text"] for r in corpus.records]
     log("corpus: %d records" % len(texts))
 
@@ -469,6 +482,79 @@ def main():
             json.dump(results, f, indent=1, sort_keys=True)
             f.write("\n")
         log("wrote", path)
+
+
+SHORT_POS_SOURCE = "composed/short-pos"
+SHORT_POS_MIN_P = 0.5
+SHORT_POS_WORDS = (4, 16)
+_SENT = re.compile(r"(?<=[.?!])[\"'”)]*\s+|\n+")
+
+
+def short_pos_candidates(corpus):
+    """(record index, sentence) pairs: the sentences of 4-16 words of every
+    training-split attack (prompt injection or jailbreak), not the text
+    itself, none already a text of the corpus."""
+    known = {r["key"] for r in corpus.records}
+    out, seen = [], set()
+    for i, r in enumerate(corpus.records):
+        if r["split"] != "train" or r["kind"] != "attack" or not (r["pi"] == 1 or r["jb"] == 1):
+            continue
+        for snt in _SENT.split(r["text"]):
+            snt = snt.strip(data._EDGE)
+            n = len(snt.split())
+            k = data.norm_key(snt)
+            if SHORT_POS_WORDS[0] <= n <= SHORT_POS_WORDS[1] and k and k not in known and k not in seen:
+                seen.add(k)
+                out.append((i, snt))
+    return out
+
+
+def add_short_positives(corpus, data_root, fbin, work):
+    """Adds composed/short-pos records to corpus: per training attack, its
+    candidate sentence (short_pos_candidates) with the highest probability
+    for a label the attack has, when that is >= SHORT_POS_MIN_P, scored by
+    TEACHER's final fit on the corpus of the shipped data options (trained
+    here, so the run does not depend on the model in the tree). A sentence
+    is positive for the labels the teacher confirms, masked for the other
+    labels its attack has, negative where the attack is; it inherits its
+    attack's group and cluster (held out with it) and is never evaluated."""
+    v = VARIANTS[TEACHER]
+    saved = dict(data.TRAIN_OPTS)
+    data.TRAIN_OPTS.update(short_neg=0)
+    plain = data.build(data_root, fbin)
+    data.TRAIN_OPTS.clear()
+    data.TRAIN_OPTS.update(saved)
+    fcfg, win = featurizer_cfg(v), v.get("window", WINDOW)
+    tcfg = dict(BASE_TRAIN, **v["train"], buckets=fcfg["buckets"])
+    log("short positives: teacher %s on %d records" % (TEACHER, len(plain.records)))
+    y = np.array([[r["pi"], r["jb"]] for r in plain.records], dtype=np.int64)
+    teacher = Run(plain, feats.featurize(fbin, [r["text"] for r in plain.records], fcfg, win["runes"],
+                                         win["overlap"], work), y, tcfg)
+    m, calib, _ = teacher.fit()
+    cands = short_pos_candidates(corpus)
+    teacher.F = feats.featurize(fbin, [snt for _, snt in cands], fcfg, win["runes"], win["overlap"], work)
+    p = teacher.probs(m, calib, np.arange(len(cands)))
+    best = {}
+    for j, (i, _) in enumerate(cands):
+        r = corpus.records[i]
+        q = max(float(p[j, l]) for l, k in enumerate(("pi", "jb")) if r[k] == 1)
+        if q >= SHORT_POS_MIN_P and (i not in best or q > best[i][0]):
+            best[i] = (q, j)
+    new = []
+    for i in sorted(best):
+        r, j = corpus.records[i], best[i][1]
+        lab = {k: ((1 if p[j, l] >= SHORT_POS_MIN_P else -1) if r[k] == 1 else r[k])
+               for l, k in enumerate(("pi", "jb"))}
+        snt = cands[j][1]
+        new.append(dict(r, text=snt, source=SHORT_POS_SOURCE, split="train", key=data.norm_key(snt), **lab))
+    corpus.records.extend(new)
+    corpus.src(SHORT_POS_SOURCE, "(composed at train time)", [],
+               "train split only: per training attack, its sentence of 4-16 words that the teacher (injection "
+               "1.3.0's variant, fit in the same run) scores highest for a label the attack has, when >= %.1f -> "
+               "positive for the labels the teacher confirms; inherits the attack's group and cluster; never "
+               "evaluated" % SHORT_POS_MIN_P, "inherits the licences of its parts", "composed")
+    log("short positives: %d of %d candidate sentences (pi %d, jb %d)" % (
+        len(new), len(cands), sum(r["pi"] == 1 for r in new), sum(r["jb"] == 1 for r in new)))
 
 
 def split_sizes(corpus):
