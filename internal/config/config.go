@@ -69,6 +69,11 @@ type Config struct {
 	// IntraOpThreads is ONNX Runtime's per-session thread count
 	// (WARDEN_ORT_THREADS).
 	IntraOpThreads int
+	// MallocArenas caps glibc's malloc arenas in the serving process
+	// (WARDEN_MALLOC_ARENAS; 0 leaves glibc's default, 8 per core). ONNX
+	// Runtime allocates with malloc from several threads; each arena keeps
+	// its own free memory, and fewer arenas hold less of it.
+	MallocArenas int
 	// LogLevel is debug, info, warn or error (WARDEN_LOG_LEVEL); LogFormat
 	// is json or text (WARDEN_LOG_FORMAT).
 	LogLevel  string
@@ -121,6 +126,7 @@ func Default() Config {
 		FailModePrompt:       FailClosed,
 		FailModeResponse:     FailClosed,
 		IntraOpThreads:       1,
+		MallocArenas:         2,
 		LogLevel:             "info",
 		LogFormat:            "json",
 		ShutdownTimeout:      10 * time.Second,
@@ -231,6 +237,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	onOff("WARDEN_NER", &c.NER)
 	onOff("WARDEN_BATCH", &c.Batch)
 	small("WARDEN_BATCH_MAX", &c.BatchMax)
+	small("WARDEN_MALLOC_ARENAS", &c.MallocArenas)
 	dur("WARDEN_BATCH_WAIT", &c.BatchWait)
 	small("WARDEN_BATCH_QUEUE", &c.BatchQueue)
 	small("WARDEN_BATCH_WORKERS", &c.BatchWorkers)
@@ -280,6 +287,9 @@ func (c Config) Validate() error {
 	}
 	if c.RedactKey != "" && len(c.RedactKey) < 16 {
 		errs = append(errs, fmt.Errorf("WARDEN_REDACT_KEY has %d bytes, want at least 16", len(c.RedactKey)))
+	}
+	if c.MallocArenas < 0 || c.MallocArenas > 1024 {
+		errs = append(errs, fmt.Errorf("WARDEN_MALLOC_ARENAS %d outside 0..1024", c.MallocArenas))
 	}
 	if c.BatchMax < 1 || c.BatchMax > 4096 {
 		errs = append(errs, fmt.Errorf("WARDEN_BATCH_MAX %d outside 1..4096", c.BatchMax))

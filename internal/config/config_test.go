@@ -69,3 +69,20 @@ func TestPprofAddr(t *testing.T) {
 		t.Fatalf("bad address accepted: %v", err)
 	}
 }
+
+func TestMallocArenas(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.MallocArenas != 2 {
+		t.Fatalf("default MallocArenas = %d, %v; want 2", c.MallocArenas, err)
+	}
+	c, err = Load(env(map[string]string{"WARDEN_MALLOC_ARENAS": "0"}))
+	if err != nil || c.MallocArenas != 0 {
+		t.Fatalf("WARDEN_MALLOC_ARENAS=0: %d, %v", c.MallocArenas, err)
+	}
+	for _, bad := range []string{"-1", "2000", "two"} {
+		if _, err := Load(env(map[string]string{"WARDEN_MALLOC_ARENAS": bad})); err == nil ||
+			!strings.Contains(err.Error(), "WARDEN_MALLOC_ARENAS") {
+			t.Errorf("WARDEN_MALLOC_ARENAS=%s: error %v does not name it", bad, err)
+		}
+	}
+}
