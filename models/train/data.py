@@ -593,6 +593,41 @@ def fragments(texts, n, rng, seen=()):
     return out
 
 
+_SENT_SPLIT = re.compile(r"(?<=[.?!])[\"'”)]*\s+|\n+")
+
+
+def short_sentences(records, keep, words):
+    """(record index, sentence) pairs: the sentences of words[0]..words[1]
+    white-space words of every record that keep(record) accepts (never the
+    whole text: no sentence that is already a text of records), each once.
+    The candidates of the short positives (harm_data.short_positives,
+    pipeline.add_short_positives)."""
+    known = {r["key"] for r in records}
+    out, seen = [], set()
+    for i, r in enumerate(records):
+        if not keep(r):
+            continue
+        for s in _SENT_SPLIT.split(r["text"]):
+            s = s.strip(_EDGE)
+            k = norm_key(s)
+            if words[0] <= len(s.split()) <= words[1] and k and k not in known and k not in seen:
+                seen.add(k)
+                out.append((i, s))
+    return out
+
+
+def best_sentences(cands, probs, positive, min_p):
+    """{record index: candidate index}: per record, the candidate sentence
+    with the highest teacher probability probs[j, l] for a label l in
+    positive(record index), when that is >= min_p."""
+    best = {}
+    for j, (i, _) in enumerate(cands):
+        q = max(float(probs[j, l]) for l in positive(i))
+        if q >= min_p and (i not in best or q > best[i][0]):
+            best[i] = (q, j)
+    return {i: j for i, (_, j) in best.items()}
+
+
 def insert_at(doc, payload, rng):
     pos = rng.random()
     if pos < 0.3:

@@ -633,41 +633,24 @@ SHORT_POS_SOURCE = ("composed/short-pos", "train split only: one sentence of 4-1
                     "evaluated")
 SHORT_POS_MIN_P = 0.5
 SHORT_POS_WORDS = (4, 12)
-_SENT = re.compile(r"(?<=[.?!])[\"'”)]*\s+|\n+")
 
 
 def short_pos_candidates(c):
     """(record index, sentence) pairs: the sentences of 4-12 words of every
-    training-split text positive for some category (not the text itself),
-    none already a text of the corpus."""
-    known = {r["key"] for r in c.records}
-    out, seen = [], set()
-    for i, r in enumerate(c.records):
-        if r["split"] != "train" or r["source"].startswith("composed/") or 1 not in r["y"][:len(BASE)]:
-            continue
-        for s in _SENT.split(r["text"]):
-            s = s.strip(D._EDGE)
-            n = len(s.split())
-            k = D.norm_key(s)
-            if SHORT_POS_WORDS[0] <= n <= SHORT_POS_WORDS[1] and k and k not in known and k not in seen:
-                seen.add(k)
-                out.append((i, s))
-    return out
+    training-split text positive for some category (data.short_sentences)."""
+    return D.short_sentences(c.records, lambda r: r["split"] == "train" and not r["source"].startswith("composed/")
+                             and 1 in r["y"][:len(BASE)], SHORT_POS_WORDS)
 
 
 def short_positives(c, cands, probs):
     """composed/short-pos records (see SHORT_POS_SOURCE): per text, its
     candidate sentence with the highest teacher probability probs[j, l] for
     a category l the text is positive for, when that is >= SHORT_POS_MIN_P."""
-    best = {}
-    for j, (i, s) in enumerate(cands):
-        pos = [l for l in range(len(BASE)) if c.records[i]["y"][l] == 1]
-        p = max(float(probs[j, l]) for l in pos)
-        if p >= SHORT_POS_MIN_P and (i not in best or p > best[i][0]):
-            best[i] = (p, j)
+    best = D.best_sentences(cands, probs, lambda i: [l for l in range(len(BASE)) if c.records[i]["y"][l] == 1],
+                            SHORT_POS_MIN_P)
     new = []
     for i in sorted(best):
-        j = best[i][1]
+        j = best[i]
         r, s = c.records[i], cands[j][1]
         y = [(1 if l < len(BASE) and probs[j, l] >= SHORT_POS_MIN_P else -1) if v == 1 else v
              for l, v in enumerate(r["y"])]

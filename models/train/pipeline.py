@@ -487,26 +487,13 @@ def main():
 SHORT_POS_SOURCE = "composed/short-pos"
 SHORT_POS_MIN_P = 0.5
 SHORT_POS_WORDS = (4, 16)
-_SENT = re.compile(r"(?<=[.?!])[\"'”)]*\s+|\n+")
 
 
 def short_pos_candidates(corpus):
     """(record index, sentence) pairs: the sentences of 4-16 words of every
-    training-split attack (prompt injection or jailbreak), not the text
-    itself, none already a text of the corpus."""
-    known = {r["key"] for r in corpus.records}
-    out, seen = [], set()
-    for i, r in enumerate(corpus.records):
-        if r["split"] != "train" or r["kind"] != "attack" or not (r["pi"] == 1 or r["jb"] == 1):
-            continue
-        for snt in _SENT.split(r["text"]):
-            snt = snt.strip(data._EDGE)
-            n = len(snt.split())
-            k = data.norm_key(snt)
-            if SHORT_POS_WORDS[0] <= n <= SHORT_POS_WORDS[1] and k and k not in known and k not in seen:
-                seen.add(k)
-                out.append((i, snt))
-    return out
+    training-split attack (prompt injection or jailbreak; data.short_sentences)."""
+    return data.short_sentences(corpus.records, lambda r: r["split"] == "train" and r["kind"] == "attack"
+                                and (r["pi"] == 1 or r["jb"] == 1), SHORT_POS_WORDS)
 
 
 def add_short_positives(corpus, data_root, fbin, work):
@@ -534,15 +521,11 @@ def add_short_positives(corpus, data_root, fbin, work):
     cands = short_pos_candidates(corpus)
     teacher.F = feats.featurize(fbin, [snt for _, snt in cands], fcfg, win["runes"], win["overlap"], work)
     p = teacher.probs(m, calib, np.arange(len(cands)))
-    best = {}
-    for j, (i, _) in enumerate(cands):
-        r = corpus.records[i]
-        q = max(float(p[j, l]) for l, k in enumerate(("pi", "jb")) if r[k] == 1)
-        if q >= SHORT_POS_MIN_P and (i not in best or q > best[i][0]):
-            best[i] = (q, j)
+    best = data.best_sentences(cands, p, lambda i: [l for l, k in enumerate(("pi", "jb"))
+                                                    if corpus.records[i][k] == 1], SHORT_POS_MIN_P)
     new = []
     for i in sorted(best):
-        r, j = corpus.records[i], best[i][1]
+        r, j = corpus.records[i], best[i]
         lab = {k: ((1 if p[j, l] >= SHORT_POS_MIN_P else -1) if r[k] == 1 else r[k])
                for l, k in enumerate(("pi", "jb"))}
         snt = cands[j][1]
