@@ -37,7 +37,7 @@ SHORT = {"hate": "hate", "harassment": "har", "violence": "vio", "sexual": "sex"
          "hate_threatening": "hthr", "self_harm_intent": "shi"}
 NBASE = len(H.BASE)  # the fine categories come after the base ones
 SEED = H.SEED
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 WINDOW = {"runes": 1024, "overlap": 128}
 FEAT = dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5])
 BASE_TRAIN = dict(dim=16, hidden=64, batch=1024, epochs=4, lr=3e-3, lr_emb=0.1, wd_emb=0.0, pos_frac=0.3,
@@ -70,11 +70,13 @@ VARIANTS = {
     # confirms (harm_data.short_positives)
     "mlp128-c234-short-len-pos": dict(feat=FEAT234, train=dict(hidden=128, short=6000, short_pos=True, lenfeat=True,
                                                                empty_zero=True)),
+    "mlp128-c234-short20k-len-pos": dict(feat=FEAT234, train=dict(hidden=128, short=20000, short_pos=True,
+                                                                  lenfeat=True, empty_zero=True)),
     # the sequence family (cnn.py; measured, not exported: --no-export)
     "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
                                                        epochs=3, lr=3e-3, wd=0.01, jobs=2)),
 }
-SHIPPED = "mlp128-c234-short-len-pos"
+SHIPPED = "mlp128-c234-short20k-len-pos"
 TEACHER = "mlp128-c234"  # harm 1.0.0: picks the short positives of harm_data.short_positives
 
 # Leave-one-group-out: every group with >= MIN_POS positives of a label is a
