@@ -503,7 +503,7 @@ def main():
 
 
 def add_short_positives(corpus, data_root, fbin, work):
-    """Adds harm_data.short_positives to corpus. The teacher is the shipped
+    """Adds harm_data.short_positives to corpus. The teacher is
     TEACHER's final fit on the corpus without composed rows (what train.sh
     harm exported as 1.0.0), trained here so that the run does not depend
     on the model.onnx in the tree."""
