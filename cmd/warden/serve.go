@@ -133,8 +133,8 @@ func newGuard(ctx context.Context, cfg config.Config, log *slog.Logger, rec chec
 // allocates anything, unless MALLOC_ARENA_MAX (glibc's own variable) is set.
 // glibc's default, 8 arenas per core, lets the sessions' allocations from
 // different threads spread over many arenas that each keep free memory:
-// resident memory under load was 261-293 MB in five runs, 249-273 MB with
-// two arenas (docs/benchmarks.md).
+// peak resident memory under load had a median of 278 MB over eleven runs
+// (two above 300 MB), 270 MB over twelve with two arenas (docs/benchmarks.md).
 func capMallocArenas(cfg config.Config, log *slog.Logger) {
 	if cfg.MallocArenas == 0 || os.Getenv("MALLOC_ARENA_MAX") != "" {
 		return
