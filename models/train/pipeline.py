@@ -39,6 +39,19 @@ CNN_VERSION = "1.1.0"  # the byte CNN (models/injection_cnn)
 WINDOW = {"runes": 1024, "overlap": 128}
 BASE_TRAIN = dict(dim=16, hidden=64, batch=1024, epochs=4, lr=3e-3, lr_emb=0.1, wd_emb=0.1, pos_frac=0.1, threads=1)
 
+NOISE_VARIANTS = [  # name suffix, data options, empty_zero
+    ('sfx1500', {'noise_suffix': 1500}, False),
+    ('sfx1500-neg1500', {'noise_suffix': 1500, 'noise_neg': 1500}, False),
+    ('sfx1500-pi0', {'noise_suffix': 1500, 'noise_pi': 0}, False),
+    ('sfx1500-neg500-pi0', {'noise_suffix': 1500, 'noise_neg': 500, 'noise_pi': 0}, False),
+    ('sfx1500-neg3000-ez', {'noise_suffix': 1500, 'noise_neg': 3000}, True),
+    ('sfx800-neg800-ez', {'noise_suffix': 800, 'noise_neg': 800}, True),
+    ('sfx300-neg600-ez', {'noise_suffix': 300, 'noise_neg': 600}, True),
+    ('sfx500-neg1000-ez', {'noise_suffix': 500, 'noise_neg': 1000}, True),
+    ('sfx1500-neg3000-w03-ez', {'noise_suffix': 1500, 'noise_neg': 3000, 'noise_weight': 0.3}, True),
+    ('sfx1500-neg1500-w05-ez', {'noise_suffix': 1500, 'noise_neg': 1500, 'noise_weight': 0.5}, True),
+]
+
 VARIANTS = {
     "mlp64-c345": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict()),
     "linear-c345": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict(hidden=0)),
@@ -73,6 +86,16 @@ VARIANTS = {
                                              train=dict(pool="meanmax", lenfeat=True, empty_zero=True),
                                              window={"runes": 256, "overlap": 64},
                                              data=dict(short_neg=6000, short_pos=True)),
+    # + harmful requests with synthetic adversarial suffixes (data.noise_suffix,
+    # jailbreak), optionally the same suffixes after benign prompts
+    # (noise_neg, negative), the suffixed requests labelled no prompt
+    # injection (noise_pi=0) and counted at a fraction of a source's weight
+    # (noise_weight). Measured, not shipped (models/README.md, "Synthetic
+    # adversarial suffixes"); "-ez" exports with empty_zero.
+    **{"mlp64-c345-w256-mm-" + n: dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
+                                       train=dict(pool="meanmax", empty_zero=ez), window={"runes": 256, "overlap": 64},
+                                       data=d)
+       for n, d, ez in NOISE_VARIANTS},
     "mlp64-c345-w128": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict(),
                             window={"runes": 128, "overlap": 32}),
     # the sequence-model family: a byte-level CNN served as a model of kind hf
@@ -115,6 +138,10 @@ def source_weights(recs, idx):
     sources still count more, but cannot drown the small ones."""
     cnt = collections.Counter(recs[i]["source"] for i in idx)
     w = np.array([cnt[recs[i]["source"]] ** -0.5 for i in idx], dtype=np.float64)
+    # a record's own scale (wscale: the synthetic suffix rows of
+    # data.noise_suffix count less, so they do not take mass from the real
+    # jailbreaks)
+    w *= np.array([recs[i].get("wscale", 1.0) for i in idx])
     return w / w.mean()
 
 
