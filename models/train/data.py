@@ -583,7 +583,6 @@ FRAGMENT_WORDS = (1, 1, 1, 2, 2, 3, 4)
 _EDGE = "\"'.,;:!?()[]{}<>«»“”‘’*_-"
 
 
-_PUNCT = string.punctuation
 _WORD = re.compile(r"\w+")
 
 
@@ -605,7 +604,7 @@ def noise_suffix(words, rng):
             t = rng.choice(words)
             t = t if rng.random() < 0.6 else t.title()
         else:
-            t = "".join(rng.choice(_PUNCT) for _ in range(rng.randint(1, 2)))
+            t = "".join(rng.choice(string.punctuation) for _ in range(rng.randint(1, 2)))
         out.append(t if not out or rng.random() < 0.4 else " " + t)
     return "".join(out)
 

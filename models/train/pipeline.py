@@ -99,10 +99,9 @@ VARIANTS = {
        for n, d, ez in NOISE_VARIANTS},
     # the shipped recipe with another training seed (same corpus and splits):
     # how much a retrain alone moves thresholds and single cases
-    "mlp64-c345-w256-mm-seed2": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
-                                     train=dict(pool="meanmax", seed=2), window={"runes": 256, "overlap": 64}),
-    "mlp64-c345-w256-mm-seed3": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
-                                     train=dict(pool="meanmax", seed=3), window={"runes": 256, "overlap": 64}),
+    **{"mlp64-c345-w256-mm-seed%d" % k: dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
+                                             train=dict(pool="meanmax", seed=k), window={"runes": 256, "overlap": 64})
+       for k in (2, 3)},
     "mlp64-c345-w128": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict(),
                             window={"runes": 128, "overlap": 32}),
     # the sequence-model family: a byte-level CNN served as a model of kind hf
