@@ -209,9 +209,13 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	integer("WARDEN_MAX_BODY_BYTES", &c.MaxBodyBytes)
 	fail("WARDEN_FAIL_MODE_PROMPT", &c.FailModePrompt)
 	fail("WARDEN_FAIL_MODE_RESPONSE", &c.FailModeResponse)
-	var threads = int64(c.IntraOpThreads)
-	integer("WARDEN_ORT_THREADS", &threads)
-	c.IntraOpThreads = int(threads)
+	small := func(name string, dst *int) {
+		n := int64(*dst)
+		integer(name, &n)
+		*dst = int(n)
+	}
+	small("WARDEN_ORT_THREADS", &c.IntraOpThreads)
+	small("WARDEN_MALLOC_ARENAS", &c.MallocArenas)
 	str("WARDEN_LOG_LEVEL", &c.LogLevel)
 	str("WARDEN_LOG_FORMAT", &c.LogFormat)
 	dur("WARDEN_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
@@ -229,15 +233,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			}
 		}
 	}
-	small := func(name string, dst *int) {
-		n := int64(*dst)
-		integer(name, &n)
-		*dst = int(n)
-	}
 	onOff("WARDEN_NER", &c.NER)
 	onOff("WARDEN_BATCH", &c.Batch)
 	small("WARDEN_BATCH_MAX", &c.BatchMax)
-	small("WARDEN_MALLOC_ARENAS", &c.MallocArenas)
 	dur("WARDEN_BATCH_WAIT", &c.BatchWait)
 	small("WARDEN_BATCH_QUEUE", &c.BatchQueue)
 	small("WARDEN_BATCH_WORKERS", &c.BatchWorkers)
