@@ -494,8 +494,9 @@ func TestEvalTiers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Tier 2 re-scores every prompt_injection score (a band of [0, 1]).
-	r, err := classifiers.NewRouter(s, t2, classifiers.TierOptions{Bands: map[string]classifiers.Band{"prompt_injection": {Lo: 0, Hi: 1}}})
+	// Tier 2 re-scores every prompt_injection score (a band of [0, 1]),
+	// with a budget no loaded CI machine runs out of.
+	r, err := classifiers.NewRouter(s, t2, classifiers.TierOptions{Bands: map[string]classifiers.Band{"prompt_injection": {Lo: 0, Hi: 1}}, Budget: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
