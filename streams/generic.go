@@ -355,6 +355,12 @@ func (p *proxy) genericStream(c *gin.Context) {
 			}
 			tm.setHold(f)
 		case <-tm.idle.C:
+			if len(lines) > 0 {
+				// Lines arrived while a step ran past the timeout: the
+				// upstream was not silent, Warden was busy.
+				tm.activity()
+				continue
+			}
 			f.Abort(ctx)
 			out.errLine(CodeUpstreamTimeout, "no line received in WARDEN_UPSTREAM_IDLE_TIMEOUT")
 			outcome = "error"

@@ -438,6 +438,12 @@ func (p *proxy) relay(ctx context.Context, api string, c *gin.Context, w *sse.Wr
 			s.tick(ctx, time.Now())
 			tm.setHold(s.filters()...)
 		case <-tm.idle.C:
+			if len(ev.ch) > 0 {
+				// Events arrived while a step ran past the timeout: the
+				// upstream was not silent, Warden was busy.
+				tm.activity()
+				continue
+			}
 			outcome = s.fail(ctx, errIdle)
 		case <-ctx.Done():
 			s.abort(ctx)

@@ -1190,3 +1190,33 @@ func TestProxiesOverloaded(t *testing.T) {
 		t.Fatal("an overload recorded an incident")
 	}
 }
+
+// slowDetector is the test detector behind a fixed delay: a scoring step
+// that takes longer than the upstream's idle timeout.
+type slowDetector struct {
+	check.Detector
+	d time.Duration
+}
+
+func (s slowDetector) Detect(ctx context.Context, text string) ([]types.Finding, error) {
+	time.Sleep(s.d)
+	return s.Detector.Detect(ctx, text)
+}
+
+// The idle timeout measures the upstream's silence, not Warden's own
+// scoring: events that arrived while a step ran longer than the timeout
+// are read, not taken for a silent upstream.
+func TestIdleTimeoutIgnoresSlowSteps(t *testing.T) {
+	up := newUpstream(t, openaiScript(demoPieces(redactText), "", 10*time.Millisecond))
+	svc, rec := newTestService(t, nil, slowDetector{newReDetector(), 150 * time.Millisecond})
+	w := newWarden(t, svc, rec, func(c *Config) {
+		c.MaxHoldBackTime = 30 * time.Second
+		c.UpstreamURL = up.srv.URL + "/v1"
+		c.UpstreamIdleTimeout = 50 * time.Millisecond
+	})
+	resp := post(t, w.srv.URL+"/v1/chat/completions", map[string]any{"model": "m", "stream": true, "messages": []any{map[string]any{"role": "user", "content": "hi"}}}, nil)
+	evs, _ := readSSE(t, resp.Body)
+	if r := collectOpenAI(t, evs); r.text != redactWant || r.finish != "stop" {
+		t.Fatalf("got %+v", r)
+	}
+}
