@@ -204,13 +204,16 @@ func TestBrokerOutage60s(t *testing.T) {
 	t.Logf("Record latency broker up:   p50 %v p99 %v", quantile(upRec, .5), quantile(upRec, .99))
 	t.Logf("Record latency broker down: p50 %v p99 %v", quantile(downRec, .5), quantile(downRec, .99))
 	// The broker is not on the request path: an outage must not slow the
-	// check. The bound is loose because the 2 shared cores and -race make
-	// p99 noisy; BenchmarkCheckLatency measures the difference precisely.
-	if down99 > 3*up99+5*time.Millisecond || down50 > 2*up50+time.Millisecond {
+	// check. A check that waited for the broker would take its dial or
+	// write timeout (seconds); the bounds are loose because the 2 shared
+	// cores, -race and the packages CI tests beside this one make p99
+	// noisy (an up-phase p99 of 38 ms against 10 ms down was seen under
+	// load). BenchmarkCheckLatency measures the difference precisely.
+	if down99 > 3*up99+50*time.Millisecond || down50 > 2*up50+10*time.Millisecond {
 		t.Fatalf("checks slowed down during the outage: p50 %v→%v, p99 %v→%v", up50, down50, up99, down99)
 	}
 	// Record never waits for the broker (a wait would show as seconds).
-	if quantile(downRec, .99) > 50*time.Millisecond {
+	if quantile(downRec, .99) > 250*time.Millisecond {
 		t.Fatalf("Record p99 %v during the outage", quantile(downRec, .99))
 	}
 }

@@ -38,6 +38,9 @@ func TestServeEmbeddedDefault(t *testing.T) {
 	addr := freeAddr(t)
 	t.Setenv("WARDEN_ADDR", addr)
 	t.Setenv("WARDEN_KAFKA_ADDR", freeAddr(t))
+	// The default 250 ms deadline fails closed: a -race run on a loaded
+	// CI machine could block the benign prompt on time alone.
+	t.Setenv("WARDEN_CHECK_TIMEOUT", "10s")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

@@ -179,14 +179,16 @@ func TestFullRejectsAndRecovers(t *testing.T) {
 	if n < 50 {
 		t.Fatalf("only %d entries fit", n)
 	}
-	// Full is immediate, not blocking.
+	// Full is immediate, not blocking: an append that waited for space
+	// would never return here (nothing acks). The bound only catches a
+	// slow rejection; it is loose for -race on a loaded machine.
 	start := time.Now()
 	for range 100 {
 		if _, err := l.Append(ctx, msg(0)); !errors.Is(err, ErrFull) {
 			t.Fatal(err)
 		}
 	}
-	if d := time.Since(start); d > 50*time.Millisecond {
+	if d := time.Since(start); d > time.Second {
 		t.Fatalf("100 rejected appends took %v", d)
 	}
 	// Publishing (ack) frees space.
