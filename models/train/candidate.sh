@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The gates a candidate model must pass before it replaces a shipped one, in
+# one command: it runs the candidate in place of the shipped model of the
+# same name through the repository's own checks, in a git worktree of HEAD
+# (uncommitted changes are not in it).
+#
+#   models/train/candidate.sh DIR       # DIR: train.sh --out DIR (model.onnx, manifest.json, parity.json)
+#
+#   1. go test ./models/ ./internal/check/: parity of ONNX Runtime with the
+#      exported weights, the model sanity tests and the regression cases
+#      (internal/check/testdata/cases) through the whole guard;
+#   2. bench/benign/run.sh: benign prompts blocked or escalated, per set;
+#   3. bench/load on a server with the candidate, attack-free mix of 1 KB
+#      texts (-mix no-attacks): no check may escalate.
+#
+# The model's name is read from DIR/manifest.json (injection or harm). Env:
+# WARDEN_DATA (default ../shared/data), WARDEN_ONNXRUNTIME_LIB (default:
+# scripts/fetch-onnxruntime.sh), OUT (reports; default a temporary
+# directory), N (requests of the load run, default 3000), PORT (default 18391).
+set -euo pipefail
+unset WARDEN_MODELS_DIR WARDEN_TEST_MODELS
+dir=$(cd "${1:?usage: candidate.sh DIR}" && pwd)
+cd "$(dirname "$0")/../.."
+export WARDEN_DATA=${WARDEN_DATA:-../shared/data}
+export WARDEN_ONNXRUNTIME_LIB=${WARDEN_ONNXRUNTIME_LIB:-$(scripts/fetch-onnxruntime.sh)}
+out=${OUT:-$(mktemp -d)}
+mkdir -p "$out"
+name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$dir/manifest.json")
+case "$name" in injection | harm) ;; *) echo "candidate.sh: model $name: want injection or harm" >&2; exit 2 ;; esac
+
+# A checkout of HEAD (git worktree) with the candidate in place of the
+# shipped model: the tests read models/ from the tree and the binary embeds it.
+tree="$out/tree"
+git worktree remove --force "$tree" 2>/dev/null || rm -rf "$tree"
+git worktree add -q --detach "$tree" HEAD
+cleanup() { git worktree remove --force "$tree" 2>/dev/null || true; }
+trap cleanup EXIT
+cp "$dir/model.onnx" "$dir/manifest.json" "$dir/parity.json" "$tree/models/$name/"
+echo "== candidate $name $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$dir/manifest.json") in $tree (HEAD $(git rev-parse --short HEAD))"
+
+echo "== 1. parity, sanity and regression cases"
+status=0
+(cd "$tree" && go test -count=1 ./models/ ./internal/check/) >"$out/tests.txt" 2>&1 || status=$?
+grep -E '^(ok|FAIL|---)' "$out/tests.txt" || true
+[ $status -eq 0 ] || echo "   FAILED (go test output: $out/tests.txt)"
+
+echo "== 2. benign prompts"
+mkdir -p "$out/bin"
+(cd "$tree" && go build -o "$out/bin/warden" ./cmd/warden && go build -o "$out/bin/load" ./bench/load)
+WARDEN_BIN="$out/bin/warden" OUT="$out/benign" bench/benign/run.sh | tee "$out/benign.txt"
+
+echo "== 3. attack-free mix (1 KB texts)"
+port=${PORT:-18391}
+data=$(mktemp -d)
+WARDEN_DATA_DIR="$data" WARDEN_ADDR=127.0.0.1:$port WARDEN_KAFKA_ADDR=127.0.0.1:$((port + 1)) \
+  WARDEN_LOG_LEVEL=warn "$out/bin/warden" serve >"$out/serve.log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; cleanup' EXIT
+for _ in $(seq 300); do
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  kill -0 "$pid" 2>/dev/null || { echo "server exited (log: $out/serve.log)" >&2; exit 1; }
+  sleep 0.2
+done
+"$out/bin/load" -url "http://127.0.0.1:$port/v1/check" -mix no-attacks -rate 200 -n "${N:-3000}" -pid "$pid" | tee "$out/load.txt"
+# The mix carries PII and secrets (redact, block) but no attack: no check
+# may escalate (with the shipped models and N=3000: allow 188, block 1140,
+# redact 1672; compare the counts too).
+if grep -qE 'actions map\[.*escalate' "$out/load.txt"; then
+  echo "   attack-free mix: some checks escalated"
+  status=1
+else
+  echo "   attack-free mix: no check escalated"
+fi
+echo "== reports in $out"
+exit $status
