@@ -11,12 +11,12 @@
 #      (internal/check/testdata/cases) through the whole guard;
 #   2. bench/benign/run.sh: benign prompts blocked or escalated, per set;
 #   3. bench/load on a server with the candidate, attack-free mix of 1 KB
-#      texts (-mix no-attacks): no check may escalate.
+#      texts (-mix no-attacks, closed loop): no check may escalate.
 #
 # The model's name is read from DIR/manifest.json (injection or harm). Env:
 # WARDEN_DATA (default ../shared/data), WARDEN_ONNXRUNTIME_LIB (default:
 # scripts/fetch-onnxruntime.sh), OUT (reports; default a temporary
-# directory), N (requests of the load run, default 3000), PORT (default 18391).
+# directory), N (requests of the load run, default 6000), PORT (default 18391).
 set -euo pipefail
 unset WARDEN_MODELS_DIR WARDEN_TEST_MODELS
 dir=$(cd "${1:?usage: candidate.sh DIR}" && pwd)
@@ -52,7 +52,7 @@ WARDEN_BIN="$out/bin/warden" OUT="$out/benign" bench/benign/run.sh | tee "$out/b
 echo "== 3. attack-free mix (1 KB texts)"
 port=${PORT:-18391}
 data=$(mktemp -d)
-WARDEN_DATA_DIR="$data" WARDEN_ADDR=127.0.0.1:$port WARDEN_KAFKA_ADDR=127.0.0.1:$((port + 1)) \
+WARDEN_CHECK_TIMEOUT=30s WARDEN_DATA_DIR="$data" WARDEN_ADDR=127.0.0.1:$port WARDEN_KAFKA_ADDR=127.0.0.1:$((port + 1)) \
   WARDEN_LOG_LEVEL=warn "$out/bin/warden" serve >"$out/serve.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; cleanup' EXIT
@@ -61,10 +61,12 @@ for _ in $(seq 300); do
   kill -0 "$pid" 2>/dev/null || { echo "server exited (log: $out/serve.log)" >&2; exit 1; }
   sleep 0.2
 done
-"$out/bin/load" -url "http://127.0.0.1:$port/v1/check" -mix no-attacks -rate 200 -n "${N:-3000}" -pid "$pid" | tee "$out/load.txt"
-# The mix carries PII and secrets (redact, block) but no attack: no check
-# may escalate (with the shipped models and N=3000: allow 188, block 1140,
-# redact 1672; compare the counts too).
+"$out/bin/load" -url "http://127.0.0.1:$port/v1/check" -mix no-attacks -c 2 -n "${N:-6000}" -pid "$pid" | tee "$out/load.txt"
+# The mix carries PII and secrets (redact) but no attack: no check may
+# escalate (with the shipped models and N=6000: allow 585, redact 5415;
+# compare the counts too). The gate is about the models' decisions, not
+# speed: closed loop, and a check timeout that a busy machine does not
+# reach (a timed-out check fails closed, which would read as a block).
 if grep -qE 'actions map\[.*escalate' "$out/load.txt"; then
   echo "   attack-free mix: some checks escalated"
   status=1
