@@ -36,6 +36,25 @@ git worktree add -q --detach "$tree" HEAD
 cleanup() { git worktree remove --force "$tree" 2>/dev/null || true; }
 trap cleanup EXIT
 cp "$dir/model.onnx" "$dir/manifest.json" "$dir/parity.json" "$tree/models/$name/"
+if [ "$name" = injection ]; then
+  # The default policy's injection thresholds are the manifest's: prompt
+  # escalate and block, response escalate only (models_test.go checks them).
+  python3 - "$dir/manifest.json" "$tree/policy/bundle/warden/data.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+resp = m["training"].get("thresholds_by_stage", {}).get("response")
+if not resp:
+    sys.exit("candidate.sh: the manifest has no response-stage thresholds (has train.sh finished?)")
+d = json.load(open(sys.argv[2]))
+thr = d["config"]["defaults"]["thresholds"]
+for l, t in m["thresholds"].items():
+    thr["prompt"][l] = {"block": t["block"], "escalate": t["escalate"]}
+    thr["response"][l] = {"escalate": resp[l]["escalate"]}
+json.dump(d, open(sys.argv[2], "w"), ensure_ascii=False)
+PY
+else
+  echo "   (the policy's harm thresholds are left as they are: set them by hand, see models/README.md)"
+fi
 echo "== candidate $name $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$dir/manifest.json") in $tree (HEAD $(git rev-parse --short HEAD))"
 
 echo "== 1. parity, sanity and regression cases"
