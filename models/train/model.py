@@ -197,7 +197,14 @@ class Loss:
 
 def train(feats, text_idx, y, w, cfg, seed, log=None):
     """Trains a BagModel on texts text_idx with labels y [N, L] in {1, 0, -1}
-    (-1 = unknown, masked) and per-text weights w [N]."""
+    (-1 = unknown, masked) and per-text weights w [N]. With cfg["ensemble"]
+    (a list of further seeds) it trains one model per seed (seed first) on
+    the same rows and returns them merged into one BagModel (merge) whose
+    window logits are their mean."""
+    extra = list(cfg.get("ensemble") or [])
+    if extra:
+        one = {k: v for k, v in cfg.items() if k != "ensemble"}
+        return merge([train(feats, text_idx, y, w, one, s, log) for s in [seed] + extra])
     set_determinism(seed, cfg.get("threads", 1))
     L = y.shape[1]
     model = BagModel(cfg["buckets"], cfg["dim"], cfg["hidden"], L, cfg.get("pool", "mean"), cfg.get("lenfeat"))
@@ -237,6 +244,32 @@ def train(feats, text_idx, y, w, cfg, seed, log=None):
         if log:
             log("  epoch %d loss %.4f" % (ep + 1, tot / n))
     return model
+
+
+def merge(models):
+    """One BagModel whose window logits are the mean of the models' window
+    logits: the embeddings side by side (dim k*d), the hidden layers block
+    by block (hidden k*h: each block reads only its model's mean and max
+    columns), the output layer the models' output layers over k. The
+    exported graph is the same graph with wider matrices."""
+    k, m0 = len(models), models[0]
+    if not m0.hidden or m0.lenfeat or any(m.pool != m0.pool or m.hidden != m0.hidden for m in models):
+        raise ValueError("merge: models need the same pooling and a hidden layer, without lenfeat")
+    buckets, d = m0.emb_weight.shape
+    h, L = m0.hidden, m0.fc2.out_features
+    out = BagModel(buckets, k * d, k * h, L, m0.pool)
+    parts = 2 if m0.pool == "meanmax" else 1
+    with torch.no_grad():
+        out.emb_weight.copy_(torch.cat([m.emb_weight for m in models], dim=1))
+        out.fc1.weight.zero_()
+        for j, m in enumerate(models):
+            for p in range(parts):  # the pooled vector is [mean of all k*d | max of all k*d]
+                out.fc1.weight[j * h:(j + 1) * h, p * k * d + j * d:p * k * d + (j + 1) * d] = \
+                    m.fc1.weight[:, p * d:(p + 1) * d]
+        out.fc1.bias.copy_(torch.cat([m.fc1.bias for m in models]))
+        out.fc2.weight.copy_(torch.cat([m.fc2.weight for m in models], dim=1) / k)
+        out.fc2.bias.copy_(torch.stack([m.fc2.bias for m in models]).mean(0))
+    return out
 
 
 def _drop_ids(ids, offs, keep):

@@ -102,6 +102,10 @@ VARIANTS = {
     **{"mlp64-c345-w256-mm-seed%d" % k: dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                                              train=dict(pool="meanmax", seed=k), window={"runes": 256, "overlap": 64})
        for k in (2, 3)},
+    # the mean of those three fits' logits (model.merge): one graph, 3x the
+    # embedding width, so that a retrain moves thresholds and cases less
+    "mlp64-c345-w256-mm-ens3": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
+                                    train=dict(pool="meanmax", ensemble=[2, 3]), window={"runes": 256, "overlap": 64}),
     "mlp64-c345-w128": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]), train=dict(),
                             window={"runes": 128, "overlap": 32}),
     # the sequence-model family: a byte-level CNN served as a model of kind hf
@@ -663,6 +667,12 @@ def export(out, name, fcfg, win, tcfg, m, calib, res, corpus, fbin, work, data_r
                     "long texts: max over windows (the loss uses the same max)" %
                     (pool, "Linear(%d,%d)+ReLU -> Linear(%d,2)" % (width, tcfg["hidden"], tcfg["hidden"])
                      if tcfg["hidden"] else "Linear(%d,2)" % width))
+    if tcfg.get("ensemble"):
+        k = 1 + len(tcfg["ensemble"])
+        architecture = ("the mean of the logits of %d such models trained with seeds %s (same rows), merged into one "
+                        "graph: embedding dim %d, block-diagonal Linear(%d,%d), Linear(%d,2) = their output layers / %d; "
+                        "each: %s" % (k, [SEED] + list(tcfg["ensemble"]), k * tcfg["dim"], k * width, k * tcfg["hidden"],
+                                      k * tcfg["hidden"], k, architecture))
     manifest = collections.OrderedDict(
         name="injection",
         version=VERSION,
