@@ -374,6 +374,7 @@ def evaluate_variant(corpus, F, tcfg, folds=True, trainer=M):
     te = np.where(split == "test")[0]
     pt = run.probs(m, calib, te)
     res["_test_scores"] = (te, pt)  # for diagnostics (saved outside the repo)
+    res["_dev_negs"] = dev_negs  # per label, per model (folds, then the final one): (probs, sources)
     res["_fold_scores"] = fold_scores
     ins = {}
     for l, name in enumerate(LABELS):
@@ -504,6 +505,10 @@ def main():
         fs = res.pop("_fold_scores")  # held-out groups' scores, to compare or combine families
         np.savez(os.path.join(work, "folds-%s.npz" % name),
                  **{"%s_%s" % (g, part): a for g, l, idx, p in fs for part, a in (("idx", idx), ("probs", p))})
+        dn = res.pop("_dev_negs")  # the threshold rule's inputs, to study other rules
+        np.savez(os.path.join(work, "devnegs-%s.npz" % name),
+                 **{"%s_%d_%s" % (LABELS[l], k, part): (np.asarray(a) if part == "probs" else np.asarray(a, dtype=str))
+                    for l in dn for k, pair in enumerate(dn[l]) for part, a in zip(("probs", "sources"), pair)})
         results[name] = dict(featurizer=fcfg, train=tcfg, window=win, **res)
         log("variant %s summary %s thresholds %s" % (name, json.dumps(res["summary"]), res["thresholds"]))
         if args.compare:  # keep partial results
