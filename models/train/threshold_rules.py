@@ -51,12 +51,34 @@ def fam_threshold(probs, fams, fpr, min_rows=30, pool_below=0):
     return min(math.ceil((t + 1e-9) * 1000) / 1000, 0.999)
 
 
+def hd_threshold(probs, fams, fpr, min_rows=30):
+    """The per-family rule with the Harrell-Davis estimate of each family's
+    (1 - fpr) quantile (a Beta-weighted mean of all order statistics, less
+    variable than the single order statistic the pipeline takes)."""
+    from scipy.stats import beta
+    fams = np.asarray(fams, dtype=object)
+    t = 0.0
+    q = 1.0 - fpr
+    for f in sorted(set(fams)):
+        p = np.sort(np.asarray(probs, dtype=np.float64)[fams == f])
+        n = len(p)
+        if n < min_rows:
+            continue
+        a, b = (n + 1) * q, (n + 1) * (1 - q)
+        w = np.diff(beta.cdf(np.arange(n + 1) / n, a, b))
+        t = max(t, float(w @ p))
+    return min(math.ceil((t + 1e-9) * 1000) / 1000, 0.999)
+
+
 RULES = {
     "current (max over models)": lambda per, fpr: max(fam_threshold(p, f, fpr) for p, f in per),
     "final model only": lambda per, fpr: fam_threshold(*per[-1], fpr),
     "median over models": lambda per, fpr: float(np.median([fam_threshold(p, f, fpr) for p, f in per])),
     "pool<300, max over models": lambda per, fpr: max(fam_threshold(p, f, fpr, pool_below=SMALL) for p, f in per),
     "pool<300, final model only": lambda per, fpr: fam_threshold(*per[-1], fpr, pool_below=SMALL),
+    "Harrell-Davis quantile, max over models": lambda per, fpr: max(hd_threshold(p, f, fpr) for p, f in per),
+    "families >= 150 rows, max over models": lambda per, fpr: max(fam_threshold(p, f, fpr, min_rows=150)
+                                                                  for p, f in per),
 }
 
 
