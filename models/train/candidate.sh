@@ -2,7 +2,8 @@
 # The gates a candidate model must pass before it replaces a shipped one, in
 # one command: it runs the candidate in place of the shipped model of the
 # same name through the repository's own checks, in a git worktree of HEAD
-# (uncommitted changes are not in it).
+# (uncommitted changes are not in it), with the default policy's thresholds
+# for its categories taken from its manifest the way the shipped ones were.
 #
 #   models/train/candidate.sh DIR       # DIR: train.sh --out DIR (model.onnx, manifest.json, parity.json)
 #
@@ -36,25 +37,31 @@ git worktree add -q --detach "$tree" HEAD
 cleanup() { git worktree remove --force "$tree" 2>/dev/null || true; }
 trap cleanup EXIT
 cp "$dir/model.onnx" "$dir/manifest.json" "$dir/parity.json" "$tree/models/$name/"
-if [ "$name" = injection ]; then
-  # The default policy's injection thresholds are the manifest's: prompt
-  # escalate and block, response escalate only (models_test.go checks them).
-  python3 - "$dir/manifest.json" "$tree/policy/bundle/warden/data.json" <<'PY'
+# The default policy's thresholds come from the manifest (models_test.go
+# checks injection's): injection escalates and blocks at the manifest's
+# prompt points and escalates at its response point; harm escalates at the
+# manifest's *block* points (prompt and response) and keeps the policy's
+# own block points (models/README.md, "Recommended thresholds").
+python3 - "$name" "$dir/manifest.json" "$tree/policy/bundle/warden/data.json" <<'PY'
 import json, sys
-m = json.load(open(sys.argv[1]))
+name, mpath, dpath = sys.argv[1:]
+m = json.load(open(mpath))
 resp = m["training"].get("thresholds_by_stage", {}).get("response")
 if not resp:
     sys.exit("candidate.sh: the manifest has no response-stage thresholds (has train.sh finished?)")
-d = json.load(open(sys.argv[2]))
+d = json.load(open(dpath))
 thr = d["config"]["defaults"]["thresholds"]
-for l, t in m["thresholds"].items():
-    thr["prompt"][l] = {"block": t["block"], "escalate": t["escalate"]}
-    thr["response"][l] = {"escalate": resp[l]["escalate"]}
-json.dump(d, open(sys.argv[2], "w"), ensure_ascii=False)
+for c, t in m["thresholds"].items():
+    if name == "injection":
+        thr["prompt"][c] = {"block": t["block"], "escalate": t["escalate"]}
+        thr["response"][c] = {"escalate": resp[c]["escalate"]}
+        continue
+    for stage, point in (("prompt", t["block"]), ("response", resp[c]["block"])):
+        thr[stage].setdefault(c, {})["escalate"] = point
+        if thr[stage][c].get("block", 1) <= point:
+            print("   warning: %s %s escalates at %.3f, not below the policy's block %.3f" % (stage, c, point, thr[stage][c]["block"]))
+json.dump(d, open(dpath, "w"), ensure_ascii=False)
 PY
-else
-  echo "   (the policy's harm thresholds are left as they are: set them by hand, see models/README.md)"
-fi
 echo "== candidate $name $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$dir/manifest.json") in $tree (HEAD $(git rev-parse --short HEAD))"
 
 echo "== 1. parity, sanity and regression cases"
