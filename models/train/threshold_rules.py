@@ -33,22 +33,15 @@ SMALL = 300  # families with fewer dev rows are pooled by rule "pool<300"
 
 
 def fam_threshold(probs, fams, fpr, min_rows=30, pool_below=0):
-    """The pipeline's per-family rule; with pool_below, families under that
-    many rows are pooled into one family first."""
-    fams = np.asarray(fams, dtype=object).copy()
+    """The pipeline's per-family rule (pipeline.threshold_for_fpr, which
+    reads family names as sources of themselves); with pool_below, families
+    under that many rows are pooled into one family first."""
+    fams = np.asarray(fams, dtype=object)
     if pool_below:
         names, counts = np.unique(fams, return_counts=True)
         small = set(names[counts < pool_below])
         fams = np.array(["(small)" if f in small else f for f in fams], dtype=object)
-    t = 0.0
-    for f in sorted(set(fams)):
-        p = np.sort(np.asarray(probs, dtype=np.float64)[fams == f])[::-1]
-        if len(p) < min_rows:
-            continue
-        k = int(math.floor(fpr * len(p)))
-        if k < len(p):
-            t = max(t, float(p[k]))
-    return min(math.ceil((t + 1e-9) * 1000) / 1000, 0.999)
+    return P.threshold_for_fpr(probs, fpr, fams, min_rows=min_rows)
 
 
 def hd_threshold(probs, fams, fpr, min_rows=30):
