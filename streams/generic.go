@@ -355,10 +355,7 @@ func (p *proxy) genericStream(c *gin.Context) {
 			}
 			tm.setHold(f)
 		case <-tm.idle.C:
-			if len(lines) > 0 {
-				// Lines arrived while a step ran past the timeout: the
-				// upstream was not silent, Warden was busy.
-				tm.activity()
+			if !tm.silent(len(lines)) {
 				continue
 			}
 			f.Abort(ctx)

@@ -438,10 +438,7 @@ func (p *proxy) relay(ctx context.Context, api string, c *gin.Context, w *sse.Wr
 			s.tick(ctx, time.Now())
 			tm.setHold(s.filters()...)
 		case <-tm.idle.C:
-			if len(ev.ch) > 0 {
-				// Events arrived while a step ran past the timeout: the
-				// upstream was not silent, Warden was busy.
-				tm.activity()
+			if !tm.silent(len(ev.ch)) {
 				continue
 			}
 			outcome = s.fail(ctx, errIdle)
@@ -491,6 +488,18 @@ func (t *loopTimers) stop() {
 }
 
 func (t *loopTimers) activity() { t.idle.Reset(t.idleTime) }
+
+// silent reports whether the idle timer that fired means a silent
+// upstream: not when queued items (events or lines) arrived while a step
+// ran past the timeout, in which case Warden was busy and the timer
+// restarts.
+func (t *loopTimers) silent(queued int) bool {
+	if queued > 0 {
+		t.activity()
+		return false
+	}
+	return true
+}
 
 // setHold arms the hold-back timer at the earliest Due of filters.
 func (t *loopTimers) setHold(filters ...*Filter) {
