@@ -676,7 +676,7 @@ def export(out, name, fcfg, win, tcfg, m, calib, res, corpus, fbin, work, data_r
         k = 1 + len(tcfg["ensemble"])
         architecture = ("the mean of the logits of %d such models trained with seeds %s (same rows), merged into one "
                         "graph: embedding dim %d, block-diagonal Linear(%d,%d), Linear(%d,2) = their output layers / %d; "
-                        "each: %s" % (k, [SEED] + list(tcfg["ensemble"]), k * tcfg["dim"], k * width, k * tcfg["hidden"],
+                        "each: %s" % (k, [tcfg.get("seed", SEED)] + list(tcfg["ensemble"]), k * tcfg["dim"], k * width, k * tcfg["hidden"],
                                       k * tcfg["hidden"], k, architecture))
     manifest = collections.OrderedDict(
         name="injection",
