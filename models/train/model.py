@@ -350,6 +350,8 @@ def reference_probs(W, window_ids):
             e = torch.relu(e @ torch.from_numpy(W["W1"]) + torch.from_numpy(W["b1"]))
         z = e @ torch.from_numpy(W["W2"]) + torch.from_numpy(W["b2"])
         p = torch.sigmoid(z).numpy()
+        if "zfloor" in W:
+            p = p * (z.numpy() >= W["zfloor"])
         out.append(np.zeros_like(p) if W.get("empty_zero") and not len(ids) else p)
     return np.array(out, dtype=np.float32)
 
@@ -411,9 +413,20 @@ def export_onnx(W, path, labels, graph_name="warden_injection"):
         x = "h"
     nodes += [helper.make_node("MatMul", [x, "W2"], ["z0"]),
               helper.make_node("Add", ["z0", "b2"], ["z"]),
-              helper.make_node("Sigmoid", ["z"], ["p" if W.get("empty_zero") else "probs"])]
+              helper.make_node("Sigmoid", ["z"], ["p"])]
+    out = "p"
     if W.get("empty_zero"):
-        nodes.append(helper.make_node("Mul", ["p", "any"], ["probs"]))       # empty windows score 0
+        nodes.append(helper.make_node("Mul", ["p", "any"], ["pz"]))          # empty windows score 0
+        out = "pz"
+    if "zfloor" in W:
+        # a label reports 0 below its floor (a logit): a detector that speaks
+        # only when it fires (suffix.py)
+        inits.append(numpy_helper.from_array(W["zfloor"], "zfloor"))
+        nodes += [helper.make_node("GreaterOrEqual", ["z", "zfloor"], ["ge"]),
+                  helper.make_node("Cast", ["ge"], ["gate"], to=TensorProto.FLOAT),
+                  helper.make_node("Mul", [out, "gate"], ["pf"])]
+        out = "pf"
+    nodes[-1].output[0] = "probs"  # the last node's output is the graph's
     graph = helper.make_graph(
         nodes, graph_name,
         [helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch", "seq"]),
@@ -440,7 +453,7 @@ def load_weights(path):
         W["pool"] = "meanmax"
     if any(n.op_type == "Log" for n in m.graph.node):
         W["lenfeat"] = True
-    if any(n.op_type == "Mul" and n.output[0] == "probs" for n in m.graph.node):
+    if any(n.op_type == "Mul" and list(n.input) == ["p", "any"] for n in m.graph.node):
         W["empty_zero"] = True
     return W
 
