@@ -15,4 +15,5 @@ import "embed"
 // (models/ner is a detector model with its own package and FS.)
 //
 //go:embed injection/manifest.json injection/model.onnx harm/manifest.json harm/model.onnx
+//go:embed suffix/manifest.json suffix/model.onnx
 var FS embed.FS

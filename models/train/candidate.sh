@@ -14,7 +14,8 @@
 #   3. bench/load on a server with the candidate, attack-free mix of 1 KB
 #      texts (-mix no-attacks, closed loop): no check may escalate.
 #
-# The model's name is read from DIR/manifest.json (injection or harm). Env:
+# The model's name is read from DIR/manifest.json (injection, harm or suffix;
+# suffix keeps the policy as it is: its thresholds are the injection model's). Env:
 # WARDEN_DATA (default ../shared/data), WARDEN_ONNXRUNTIME_LIB (default:
 # scripts/fetch-onnxruntime.sh), OUT (reports; default a temporary
 # directory), N (requests of the load run, default 6000), PORT (default 18391).
@@ -27,7 +28,7 @@ export WARDEN_ONNXRUNTIME_LIB=${WARDEN_ONNXRUNTIME_LIB:-$(scripts/fetch-onnxrunt
 out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$dir/manifest.json")
-case "$name" in injection | harm) ;; *) echo "candidate.sh: model $name: want injection or harm" >&2; exit 2 ;; esac
+case "$name" in injection | harm | suffix) ;; *) echo "candidate.sh: model $name: want injection, harm or suffix" >&2; exit 2 ;; esac
 
 # A checkout of HEAD (git worktree) with the candidate in place of the
 # shipped model: the tests read models/ from the tree and the binary embeds it.
@@ -46,6 +47,8 @@ python3 - "$name" "$dir/manifest.json" "$tree/policy/bundle/warden/data.json" <<
 import json, sys
 name, mpath, dpath = sys.argv[1:]
 m = json.load(open(mpath))
+if name == "suffix":
+    sys.exit(0)  # its thresholds are the injection model's jailbreak thresholds (suffix.py aligns them)
 resp = m["training"].get("thresholds_by_stage", {}).get("response")
 if not resp:
     sys.exit("candidate.sh: the manifest has no response-stage thresholds (has train.sh finished?)")

@@ -6,6 +6,7 @@
 #                                    # then injection_stage.py: response-stage thresholds)
 #   models/train/train.sh --compare  # every variant -> models/train/variants.json
 #   models/train/train.sh harm       # models/harm/{model.onnx,manifest.json,parity.json}
+#   models/train/train.sh suffix     # models/suffix: the adversarial-suffix detector (suffix.py)
 #   models/train/train.sh cnn        # models/injection_cnn: the byte-level CNN (kind hf), the
 #                                    # sequence-model family measured against the n-gram bag
 #   models/train/train.sh harm --variant linear-c345 --no-export   # family comparison
@@ -33,6 +34,17 @@ if [ "${1:-}" = cnn ]; then
   WARDEN_ONNXRUNTIME_LIB=${WARDEN_ONNXRUNTIME_LIB:-$(scripts/fetch-onnxruntime.sh)}
   export WARDEN_ONNXRUNTIME_LIB
   exec "$PYTHON" models/train/pipeline.py --variant cnn-byte-k357 --out models/injection_cnn "$@"
+fi
+if [ "${1:-}" = suffix ]; then
+  # the adversarial-suffix detector -> models/suffix; its report needs the
+  # injection recipe's leave-one-group-out scores (pipeline.py writes them)
+  shift
+  shipped=$("$PYTHON" -c 'import sys; sys.path.insert(0, "models/train"); import pipeline; print(pipeline.SHIPPED)')
+  base="$WARDEN_WORK/folds-$shipped.npz"
+  if [ ! -f "$base" ]; then
+    "$PYTHON" models/train/pipeline.py --variants "$shipped" --exp-out "$WARDEN_WORK/injection-recipe.json"
+  fi
+  exec "$PYTHON" models/train/suffix.py --base "$base" --out models/suffix "$@"
 fi
 if [ "${1:-}" = harm ]; then
   shift
