@@ -29,8 +29,8 @@ func TestSuffixParity(t *testing.T) {
 
 // TestSuffixSanity checks the hand-written expectations of the parity file
 // against the escalate threshold: requests followed by a run of arbitrary
-// tokens at or above it, ordinary prompts (code, LaTeX, URLs, card numbers
-// and keys, Korean chat) below it. Through the Suite with the injection
+// tokens at or above it, ordinary prompts (code, LaTeX, regular expressions,
+// shell pipelines, URLs, card numbers and keys, Korean chat) below it. Through the Suite with the injection
 // model, as the service scores them, the max keeps every expectation.
 func TestSuffixSanity(t *testing.T) {
 	sfx, inj := loadSuffix(t), loadInjection(t)
@@ -58,6 +58,11 @@ func TestSuffixSanity(t *testing.T) {
 			if got >= thr {
 				t.Errorf("suffix jailbreak(%.60q) = %.3f, want < escalate %.3f", pt.Text, got, thr)
 			}
+		case "miss-high", "miss-low":
+			// a clear case the shipped model gets wrong (models/README.md):
+			// logged, so that a retrain that fixes it shows
+			t.Logf("known miss: suffix jailbreak(%.60q) = %.3f (escalate %.3f)", pt.Text, got, thr)
+			continue
 		default:
 			t.Fatalf("bad expectation %q", dir)
 		}

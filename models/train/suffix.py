@@ -39,17 +39,17 @@ import pipeline as P
 NAME = "suffix"
 VERSION = "1.0.0"
 LABEL = "jailbreak"
-FEAT = dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[2, 3, 4])
+FEAT = dict(buckets=2 ** 16, word_ngrams=[1, 2], char_ngrams=[2, 3, 4])
 WINDOW = {"runes": 256, "overlap": 64}
 TRAIN = dict(P.BASE_TRAIN, pool="meanmax", empty_zero=True, buckets=FEAT["buckets"])
 # synthetic positives per split (a prompt of that split + data.noise_suffix)
-SYNTH = {"train": 6000, "dev": 1500, "test": 1500}
+SYNTH = {"train": 12000, "dev": 1500, "test": 1500}
 TARGET_FPR = {"escalate": 0.005, "block": 0.001}
 SOURCE = "composed/suffix-synth"
 # structured benign text after (or before) a benign prompt, per split: code
 # lines, regular expressions, LaTeX, shell pipelines -> negative (the shapes
 # of ordinary technical prompts that a token-soup detector would flag)
-STRUCT = {"train": 6000, "dev": 1500, "test": 1500}
+STRUCT = {"train": 12000, "dev": 1500, "test": 1500}
 STRUCT_SOURCE = "composed/structured-benign"
 JB_GROUPS = [g for g, l in P.FOLDS if l == 1]
 
