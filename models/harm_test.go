@@ -11,16 +11,7 @@ import (
 	"github.com/wardenhq/warden/internal/types"
 )
 
-func loadHarm(tb testing.TB) *classifiers.Model {
-	tb.Helper()
-	initORT(tb)
-	m, err := classifiers.Load(os.DirFS("."), "harm", classifiers.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { m.Close() })
-	return m
-}
+func loadHarm(tb testing.TB) *classifiers.Model { return loadModel(tb, "harm") }
 
 type harmParityFile struct {
 	parityFile
@@ -118,13 +109,7 @@ func TestHarmSanity(t *testing.T) {
 
 // TestHarmManifest checks the shipped manifest's bookkeeping.
 func TestHarmManifest(t *testing.T) {
-	man, err := classifiers.ReadManifest(os.DirFS("."), "harm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if man.Name != "harm" || man.Kind != classifiers.KindHashgram {
-		t.Errorf("name/kind = %s/%s", man.Name, man.Kind)
-	}
+	man := readShippedManifest(t, "harm")
 	want := []string{"hate", "harassment", "violence", "sexual", "self_harm", "illicit"}
 	for _, l := range want {
 		found := false
@@ -164,17 +149,4 @@ func TestHarmEmbedded(t *testing.T) {
 
 // BenchmarkHarmInfer1KB measures one Infer call (featurising + ORT) of the
 // harm model on a 1 KB text.
-func BenchmarkHarmInfer1KB(b *testing.B) {
-	m := loadHarm(b)
-	ctx := context.Background()
-	texts := []string{textnorm.Normalize(text1KB).Text}
-	start := cpuTime()
-	n := 0
-	for b.Loop() {
-		if _, err := m.Infer(ctx, texts); err != nil {
-			b.Fatal(err)
-		}
-		n++
-	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
-}
+func BenchmarkHarmInfer1KB(b *testing.B) { benchInfer1KB(b, loadHarm(b)) }

@@ -31,15 +31,49 @@ func initORT(tb testing.TB) {
 	}
 }
 
-func loadInjection(tb testing.TB) *classifiers.Model {
+func loadInjection(tb testing.TB) *classifiers.Model { return loadModel(tb, "injection") }
+
+// loadModel loads the shipped hashgram model in dir (closed at the end of
+// the test), or skips the test when ONNX Runtime is absent.
+func loadModel(tb testing.TB, dir string) *classifiers.Model {
 	tb.Helper()
 	initORT(tb)
-	m, err := classifiers.Load(os.DirFS("."), "injection", classifiers.Options{})
+	m, err := classifiers.Load(os.DirFS("."), dir, classifiers.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { m.Close() })
 	return m
+}
+
+// readShippedManifest reads dir's manifest and checks that it names the
+// directory and is of kind hashgram.
+func readShippedManifest(t *testing.T, dir string) *classifiers.Manifest {
+	t.Helper()
+	man, err := classifiers.ReadManifest(os.DirFS("."), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Name != dir || man.Kind != classifiers.KindHashgram {
+		t.Errorf("name/kind = %s/%s, want %s/%s", man.Name, man.Kind, dir, classifiers.KindHashgram)
+	}
+	return man
+}
+
+// benchInfer1KB measures one Infer call of m (featurising + ORT) on the
+// 1 KB text; cpu-ns/op is the CPU time per call.
+func benchInfer1KB(b *testing.B, m *classifiers.Model) {
+	ctx := context.Background()
+	texts := []string{textnorm.Normalize(text1KB).Text}
+	start := cpuTime()
+	n := 0
+	for b.Loop() {
+		if _, err := m.Infer(ctx, texts); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
 }
 
 type parityFile struct {
@@ -199,13 +233,7 @@ func TestInjectionSanity(t *testing.T) {
 
 // TestManifest checks the shipped manifest's bookkeeping.
 func TestManifest(t *testing.T) {
-	man, err := classifiers.ReadManifest(os.DirFS("."), "injection")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if man.Name != "injection" || man.Kind != classifiers.KindHashgram {
-		t.Errorf("name/kind = %s/%s", man.Name, man.Kind)
-	}
+	man := readShippedManifest(t, "injection")
 	checkBookkeeping(t, man, "injection", 16<<20)
 	if !man.AppliesTo("prompt") || !man.AppliesTo("response") {
 		t.Errorf("stages %v: want prompt and response", man.Stages)

@@ -10,16 +10,7 @@ import (
 	"github.com/wardenhq/warden/internal/types"
 )
 
-func loadSuffix(tb testing.TB) *classifiers.Model {
-	tb.Helper()
-	initORT(tb)
-	m, err := classifiers.Load(os.DirFS("."), "suffix", classifiers.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { m.Close() })
-	return m
-}
+func loadSuffix(tb testing.TB) *classifiers.Model { return loadModel(tb, "suffix") }
 
 // TestSuffixParity checks Go featurising + ONNX Runtime against the PyTorch
 // probabilities of suffix.py, per window and per text through the Suite.
@@ -90,13 +81,7 @@ func TestSuffixSanity(t *testing.T) {
 // both models. A retrained injection model needs a retrained (re-aligned)
 // suffix model.
 func TestSuffixManifest(t *testing.T) {
-	man, err := classifiers.ReadManifest(os.DirFS("."), "suffix")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if man.Name != "suffix" || man.Kind != classifiers.KindHashgram {
-		t.Errorf("name/kind = %s/%s", man.Name, man.Kind)
-	}
+	man := readShippedManifest(t, "suffix")
 	if len(man.Labels) != 1 || man.Labels[0] != "jailbreak" {
 		t.Errorf("labels %v, want [jailbreak]", man.Labels)
 	}
@@ -117,17 +102,4 @@ func TestSuffixManifest(t *testing.T) {
 
 // BenchmarkSuffixInfer1KB measures one Infer call (featurising + ORT) of the
 // suffix model on a 1 KB text.
-func BenchmarkSuffixInfer1KB(b *testing.B) {
-	m := loadSuffix(b)
-	ctx := context.Background()
-	texts := []string{textnorm.Normalize(text1KB).Text}
-	start := cpuTime()
-	n := 0
-	for b.Loop() {
-		if _, err := m.Infer(ctx, texts); err != nil {
-			b.Fatal(err)
-		}
-		n++
-	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
-}
+func BenchmarkSuffixInfer1KB(b *testing.B) { benchInfer1KB(b, loadSuffix(b)) }

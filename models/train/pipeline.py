@@ -590,11 +590,16 @@ def split_sizes(corpus):
     return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
 
-def provenance(name, tcfg, res, corpus, architecture, extra_code=""):
-    """The manifest's training, metrics and license sections."""
+def licenses(corpus):
+    """'licence: source, source; licence: ...' over the corpus's sources."""
     lic = collections.OrderedDict()
     for s, d in sorted(corpus.sources.items()):
         lic.setdefault(d["license"], []).append(s)
+    return "; ".join("%s: %s" % (k, ", ".join(v)) for k, v in lic.items())
+
+
+def provenance(name, tcfg, res, corpus, architecture, extra_code=""):
+    """The manifest's training, metrics and license sections."""
     out = collections.OrderedDict(
         training=collections.OrderedDict(
             pipeline="models/train/train.sh (models/train/pipeline.py, models/featurize%s)" % extra_code,
@@ -640,8 +645,7 @@ def provenance(name, tcfg, res, corpus, architecture, extra_code=""):
         license="Research and non-commercial use only. Trained on data including tensor-trust and OKTest (no stated "
                 "licence: internal research use only), SDCNL (research only, do not republish), Alpaca harmless "
                 "instructions and CodeAlpaca (CC-BY-NC-4.0), RTP-LX (treat as non-commercial) and xsafety (README: "
-                "research use only). Per-source licences: " +
-                "; ".join("%s: %s" % (k, ", ".join(v)) for k, v in lic.items()),
+                "research use only). Per-source licences: " + licenses(corpus),
     )
     if out["training"]["trained"] is None:
         del out["training"]["trained"]

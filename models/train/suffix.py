@@ -325,9 +325,6 @@ def export(out, m, calib, rep, corpus, fbin, work):
     fcfg = dict(FEAT, max_runes=WINDOW["runes"])
     M.write_parity(out, W, os.path.join(P.HERE, "suffix_parity_texts.json"), fcfg, WINDOW, fbin, work,
                    dict(labels=[LABEL]))
-    lic = collections.OrderedDict()
-    for s, d in sorted(corpus.sources.items()):
-        lic.setdefault(d["license"], []).append(s)
     manifest = collections.OrderedDict(
         name=NAME, version=VERSION, kind="hashgram", file="model.onnx", sha256=sha, labels=[LABEL],
         stages=["prompt"], thresholds={LABEL: rep["injection_thresholds"]},
@@ -371,7 +368,7 @@ def export(out, m, calib, rep, corpus, fbin, work):
             benign_fpr_test=rep["benign_fpr_test"],
         ),
         license="The same corpus as models/injection (see its manifest): research and non-commercial use only. "
-                "Per-source licences: " + "; ".join("%s: %s" % (k, ", ".join(v)) for k, v in lic.items()),
+                "Per-source licences: " + P.licenses(corpus),
     )
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, ensure_ascii=False)
