@@ -53,6 +53,9 @@ SOURCE = "composed/suffix-synth"
 # of ordinary technical prompts that a token-soup detector would flag)
 STRUCT = {"train": 12000, "dev": 1500, "test": 1500}
 STRUCT_SOURCE = "composed/structured-benign"
+# spans of 1-4 words of benign training prompts -> negative (train split;
+# data.fragments): a word or two alone is not a suffix
+SHORT = {"train": 0}
 JB_GROUPS = [g for g, l in P.FOLDS if l == 1]
 
 
@@ -164,6 +167,19 @@ def structured(corpus, data_root):
     return np.arange(start, len(recs))
 
 
+def short(corpus):
+    """Appends composed/short rows to the train split: SHORT["train"] spans of
+    1-4 words of benign training prompts (data.FRAGMENT_SOURCES) -> negative."""
+    recs = corpus.records
+    pool = [r["text"] for r in recs if r["split"] == "train" and r["source"] in data.FRAGMENT_SOURCES]
+    known = {r["key"] for r in recs}
+    start = len(recs)
+    for i, t in enumerate(data.fragments(pool, SHORT["train"], random.Random(data.h64(data.SEED, "suffix-short")), known)):
+        recs.append(dict(text=t, key=data.norm_key(t), pi=0, jb=0, source="composed/short", group="composed-benign",
+                         kind="benign", split="train", cid="sh:%d" % i, cluster=None))
+    return np.arange(start, len(recs))
+
+
 def labels(corpus, synth_idx):
     """y [N, 1]: 1 for the synthetic rows; -1 (masked) for every real
     attack; 0 for the rest (benign prompts, harmful requests, other genres,
@@ -206,7 +222,8 @@ def main():
     ap.add_argument("--injection", default=os.path.join(P.REPO, "models", "injection"))
     ap.add_argument("--out", help="export here (model.onnx, manifest.json, parity.json)")
     ap.add_argument("--report", help="write the measured figures here (JSON)")
-    ap.add_argument("--exp", help='JSON overrides {"feat": {}, "train": {}, "synth": {}, "fpr": {}} (experiments)')
+    ap.add_argument("--exp", help='JSON overrides {"feat": {}, "train": {}, "synth": {}, "struct": {}, "short": {}, '
+                                  '"fpr": {}} (experiments)')
     args = ap.parse_args()
     if args.exp:
         e = json.loads(args.exp)
@@ -214,6 +231,7 @@ def main():
         TRAIN.update(e.get("train", {}), buckets=FEAT["buckets"])
         SYNTH.update(e.get("synth", {}))
         STRUCT.update(e.get("struct", {}))
+        SHORT.update(e.get("short", {}))
         TARGET_FPR.update(e.get("fpr", {}))
     data_root = os.environ.get("WARDEN_DATA") or os.path.join(P.REPO, "..", "shared", "data")
     work = os.environ.get("WARDEN_WORK", "/tmp/warden-models-work")
@@ -224,6 +242,8 @@ def main():
     n_base = len(corpus.records)
     sidx = synth(corpus)
     bidx = structured(corpus, data_root) if STRUCT.get("train") else []
+    if SHORT.get("train"):
+        P.log("%d short negatives" % len(short(corpus)))
     y = labels(corpus, sidx)
     P.log("corpus %d records + %d synthetic suffixes + %d structured benign; positives %d, masked %d" % (
         n_base, len(sidx), len(bidx), int((y == 1).sum()), int((y < 0).sum())))
@@ -252,7 +272,7 @@ def main():
     rep = report(corpus, run, y, sidx, allp, to, n_base, args.base)
     rep.update(synthetic_dev_recall=dev_recall, own_thresholds=own, align=[round(a, 6), round(b, 6)],
                injection_thresholds=to, injection_version=man["version"])
-    rep["experiment"] = dict(feat=FEAT, train=TRAIN, synth=SYNTH, fpr=TARGET_FPR)
+    rep["experiment"] = dict(feat=FEAT, train=TRAIN, synth=SYNTH, struct=STRUCT, short=SHORT, fpr=TARGET_FPR)
     print(json.dumps(rep, indent=1))
     if args.report:
         with open(args.report, "w") as f:
