@@ -44,6 +44,11 @@ type Manifest struct {
 	// Window bounds the text a single inference sees; longer texts are
 	// scored in overlapping windows and the maximum is kept.
 	Window WindowConfig `json:"window"`
+	// Final marks a model whose scores a second tier never replaces: for a
+	// routed category the Router keeps the maximum of the second tier's
+	// score and the final models' (a detector for what the second tier's
+	// model was not trained on, such as the shipped suffix detector).
+	Final bool `json:"final,omitempty"`
 	// Training, Metrics and License document provenance and quality; the
 	// runtime does not interpret them.
 	Training json.RawMessage `json:"training,omitempty"`

@@ -169,6 +169,7 @@ type Route struct {
 // use. Without a second tier it is the first tier.
 type Router struct {
 	first, second *Suite
+	final         *Suite // the first tier's Final models (nil if none)
 	bands         map[string]Band
 	scales        map[string]Scale
 	budget        time.Duration
@@ -203,6 +204,7 @@ func NewRouter(first *Suite, second Scorer, o TierOptions) (*Router, error) {
 	}
 	man := second.Manifest()
 	r.second, r.name = NewSuite(second), man.Name
+	r.final = first.finalOnly()
 	for c, b := range o.Bands {
 		if !contains(man.Labels, c) {
 			return nil, fmt.Errorf("tier 2 band for %s: model %s has no such label (labels: %s)", c, man.Name, strings.Join(man.Labels, ", "))
@@ -227,6 +229,23 @@ func NewRouter(first *Suite, second Scorer, o TierOptions) (*Router, error) {
 		}
 	}
 	return r, nil
+}
+
+// finalOnly is a Suite over the suite's Final models, sharing them (nil if
+// there are none).
+func (s *Suite) finalOnly() *Suite {
+	var ms []Scorer
+	for _, m := range s.models {
+		if m.Manifest().Final {
+			ms = append(ms, m)
+		}
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	c := *s
+	c.models = ms
+	return &c
 }
 
 // thresholdsFor is the manifest of the suite's first model with
@@ -306,8 +325,9 @@ func (r *Router) Close() error {
 // tier, within the budget, the texts with a category in its band; for
 // those categories the second tier's score, mapped onto the first tier's
 // scale when both manifests have thresholds for it (Scale), replaces the
-// first's. A second
-// tier that runs out of budget, is overloaded or fails leaves the first
+// first's, except that a first-tier model marked Final keeps its score
+// when it is higher (the route then says tier 1). A second tier that runs
+// out of budget, is overloaded or fails leaves the first
 // tier's scores (and says so in the routes); only the end of ctx fails
 // the call. Routes are reported to a RouteLog in ctx (RecordRoutes).
 func (r *Router) Score(ctx context.Context, stage types.Stage, texts []string) ([]types.Scores, error) {
@@ -370,6 +390,14 @@ func (r *Router) ScoreSignals(ctx context.Context, stage types.Stage, texts []st
 		outcome = "error"
 	}
 	r.routed.Add(ctx, int64(len(idx)), metric.WithAttributes(attribute.String("outcome", outcome), attribute.String("stage", stage.String())))
+	var kept []types.Scores
+	if outcome == "scored" && r.final != nil {
+		// the final models' scores of the routed texts (scored again:
+		// the first tier's scores are merged over its models)
+		if kept, err = r.final.Score(ctx, stage, sub); err != nil {
+			return nil, nil, err
+		}
+	}
 	for k, i := range idx {
 		for c, rt := range routes[i] {
 			if outcome != "scored" {
@@ -380,6 +408,11 @@ func (r *Router) ScoreSignals(ctx context.Context, stage types.Stage, texts []st
 					own := s
 					rt.Tier2 = &own
 					s = sc.Apply(s)
+				}
+				if kept != nil {
+					if f, ok := kept[k][c]; ok && f > s {
+						s, rt.Tier = f, 1 // a final model's finding stands
+					}
 				}
 				out[i][c] = s
 			}

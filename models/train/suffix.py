@@ -386,6 +386,9 @@ def export(out, m, calib, rep, corpus, fbin, work):
         name=NAME, version=VERSION, kind="hashgram", file="model.onnx", sha256=sha, labels=[LABEL],
         stages=["prompt"], thresholds={LABEL: rep["injection_thresholds"]},
         inputs={"ids": "ids", "mask": "mask"}, output="probs", featurizer=fcfg, window=WINDOW,
+        # a second tier (the byte CNN) never replaces this model's scores:
+        # it was not trained on suffixes
+        final=True,
         training=collections.OrderedDict(
             pipeline="models/train/train.sh suffix (models/train/suffix.py, pipeline.py, models/featurize)",
             architecture="mean and per-dimension max of hashed n-gram embeddings (fp16 storage, Gather+Cast, masked "
