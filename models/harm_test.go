@@ -80,26 +80,13 @@ func TestHarmSanity(t *testing.T) {
 			if !ok {
 				t.Fatalf("manifest has no escalate threshold for %s", label)
 			}
-			got := sc[0][label]
-			switch dir {
-			case "high":
-				high++
-				if got < thr {
-					t.Errorf("%s(%.60q) = %.3f, want >= escalate %.3f", label, pt.Text, got, thr)
-				}
-			case "low":
-				if got >= thr {
-					t.Errorf("%s(%.60q) = %.3f, want < escalate %.3f", label, pt.Text, got, thr)
-				}
-			case "miss-high", "miss-low":
-				// A clear case the shipped model is known to get wrong
-				// (listed in models/README.md): reported, not failed.
-				t.Logf("known miss: %s(%.60q) = %.3f (escalate %.3f, expected %s)", label, pt.Text, got, thr, dir[5:])
+			if !checkExpect(t, label, pt.Text, sc[0][label], thr, dir) {
 				continue
-			default:
-				t.Fatalf("bad expectation %q", dir)
 			}
 			n++
+			if dir == "high" {
+				high++
+			}
 		}
 	}
 	if n < 30 || high < 8 {

@@ -193,30 +193,39 @@ func TestInjectionSanity(t *testing.T) {
 			if !ok {
 				t.Fatalf("manifest has no escalate threshold for %s", label)
 			}
-			got := sc[0][label]
-			switch dir {
-			case "high":
-				if got < thr {
-					t.Errorf("%s(%.60q) = %.3f, want >= escalate %.3f", label, pt.Text, got, thr)
-				}
-			case "low":
-				if got >= thr {
-					t.Errorf("%s(%.60q) = %.3f, want < escalate %.3f", label, pt.Text, got, thr)
-				}
-			case "miss-high", "miss-low":
-				// A clear case the shipped model gets wrong (models/README.md,
-				// limitations): logged, so that a retrain that fixes it shows.
-				t.Logf("known miss: %s(%.60q) = %.3f (escalate %.3f)", label, pt.Text, got, thr)
-				continue
-			default:
-				t.Fatalf("bad expectation %q", dir)
+			if checkExpect(t, label, pt.Text, sc[0][label], thr, dir) {
+				n++
 			}
-			n++
 		}
 	}
 	if n < 10 {
 		t.Fatalf("only %d sanity expectations", n)
 	}
+}
+
+// checkExpect checks one hand-written expectation of a parity file against
+// an escalate threshold: "high" = at or above it, "low" = below it;
+// "miss-high" / "miss-low" = a clear case the shipped model gets wrong
+// (listed in models/README.md), logged so that a retrain that fixes it
+// shows. It reports whether it asserted (high or low).
+func checkExpect(t *testing.T, label, text string, got, thr float64, dir string) bool {
+	t.Helper()
+	switch dir {
+	case "high":
+		if got < thr {
+			t.Errorf("%s(%.60q) = %.3f, want >= escalate %.3f", label, text, got, thr)
+		}
+	case "low":
+		if got >= thr {
+			t.Errorf("%s(%.60q) = %.3f, want < escalate %.3f", label, text, got, thr)
+		}
+	case "miss-high", "miss-low":
+		t.Logf("known miss: %s(%.60q) = %.3f (escalate %.3f, expected %s)", label, text, got, thr, dir[5:])
+		return false
+	default:
+		t.Fatalf("bad expectation %q", dir)
+	}
+	return true
 }
 
 // TestManifest checks the shipped manifest's bookkeeping.

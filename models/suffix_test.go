@@ -40,28 +40,13 @@ func TestSuffixSanity(t *testing.T) {
 			continue
 		}
 		text := textnorm.Normalize(pt.Text).Text
+		asserted := false
 		for _, su := range suites {
 			sc, err := su.s.Score(context.Background(), types.StagePrompt, []string{text})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := sc[0]["jailbreak"]
-			switch dir {
-			case "high":
-				if got < thr {
-					t.Errorf("%s jailbreak(%.60q) = %.3f, want >= escalate %.3f", su.name, pt.Text, got, thr)
-				}
-			case "low":
-				if got >= thr {
-					t.Errorf("%s jailbreak(%.60q) = %.3f, want < escalate %.3f", su.name, pt.Text, got, thr)
-				}
-			case "miss-high", "miss-low":
-				// a clear case the shipped model gets wrong (models/README.md):
-				// logged, so that a retrain that fixes it shows
-				t.Logf("known miss: %s jailbreak(%.60q) = %.3f (escalate %.3f)", su.name, pt.Text, got, thr)
-			default:
-				t.Fatalf("bad expectation %q", dir)
-			}
+			asserted = checkExpect(t, su.name+" jailbreak", pt.Text, sc[0]["jailbreak"], thr, dir)
 		}
 		if dir == "high" {
 			// why the detector exists: logged, not asserted (a better
@@ -72,7 +57,7 @@ func TestSuffixSanity(t *testing.T) {
 			}
 			t.Logf("injection alone: jailbreak(%.60q) = %.3f", pt.Text, sc[0]["jailbreak"])
 		}
-		if dir == "high" || dir == "low" {
+		if asserted {
 			n++
 		}
 	}
