@@ -586,6 +586,12 @@ _EDGE = "\"'.,;:!?()[]{}<>«»“”‘’*_-"
 _WORD = re.compile(r"\w+")
 
 
+def noise_words(records):
+    """The sorted words (2+ characters, not all digits) of records' texts
+    that noise_suffix builds suffixes from."""
+    return sorted({w for r in records for w in _WORD.findall(r["text"]) if len(w) >= 2 and not w.isdigit()})
+
+
 def noise_suffix(words, rng):
     """A synthetic adversarial suffix: 8-30 random tokens (a piece of a word
     of words in lower, title or upper case; a whole word; 1-2 punctuation
@@ -782,7 +788,7 @@ def compose(c):
         # the variant sets how many; group synthetic-suffix is never held out)
         if split == "train" and TRAIN_OPTS["noise_suffix"]:
             nrng = random.Random(h64(SEED, "noise"))
-            words = sorted({w for r in recs for w in _WORD.findall(r["text"]) if len(w) >= 2 and not w.isdigit()})
+            words = noise_words(recs)
             for i in range(TRAIN_OPTS["noise_suffix"]):
                 new.append(dict(text=nrng.choice(harm) + " " + noise_suffix(words, nrng), pi=TRAIN_OPTS["noise_pi"], jb=1,
                                 source="composed/jb-noise", group="synthetic-suffix", kind="composed-jb",

@@ -185,6 +185,12 @@ def summary(y, p, thresholds=None):
     return out
 
 
+def source_mask(src, s):
+    """The rows of src (an array of source names) that are source s, or
+    under it when s ends in '*' ('harmful/*')."""
+    return np.array([x.startswith(s[:-1]) for x in src], dtype=bool) if s.endswith("*") else (src == s)
+
+
 def family(source):
     """Negative-source family for thresholds: 'xsafety/Insult' -> 'xsafety'
     ('cyberseceval/...' and 'composed/...' keep their full name)."""
@@ -389,8 +395,7 @@ def evaluate_variant(corpus, F, tcfg, folds=True, trainer=M):
     src = np.array([corpus.records[i]["source"] for i in te])
     fpr = {}
     for s in FPR_SOURCES:
-        k = np.array([x.startswith(s[:-1]) for x in src]) if s.endswith("*") else (src == s)
-        k &= (y[te, 0] == 0) & (y[te, 1] == 0)
+        k = source_mask(src, s) & (y[te, 0] == 0) & (y[te, 1] == 0)
         if not k.any():
             continue
         fpr[s] = dict(n=int(k.sum()))

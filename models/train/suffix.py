@@ -59,19 +59,25 @@ SHORT = {"train": 0}
 JB_GROUPS = [g for g, l in P.FOLDS if l == 1]
 
 
+def prompts(recs, split, kinds):
+    """The texts of split's records of those kinds that carry no attack
+    label, are not composed and have 10-300 characters: the prompts the
+    synthetic rows are built around."""
+    return [r["text"] for r in recs if r["split"] == split and r["kind"] in kinds
+            and r["pi"] != 1 and r["jb"] != 1 and not r["source"].startswith("composed/")
+            and 10 <= len(r["text"]) < 300]
+
+
 def synth(corpus):
     """Appends SOURCE rows: per split, a benign or harmful prompt of that
     split (< 300 chars) + a synthetic suffix built from the train split's
     words. Returns their indices."""
     recs = corpus.records
-    train_words = sorted({w for r in recs if r["split"] == "train"
-                          for w in data._WORD.findall(r["text"]) if len(w) >= 2 and not w.isdigit()})
+    train_words = data.noise_words([r for r in recs if r["split"] == "train"])
     start = len(recs)
     for split, n in SYNTH.items():
         rng = random.Random(data.h64(data.SEED, "suffix-synth", split))
-        pool = [r["text"] for r in recs if r["split"] == split and r["kind"] in ("benign", "harmful")
-                and r["pi"] != 1 and r["jb"] != 1 and not r["source"].startswith("composed/")
-                and 10 <= len(r["text"]) < 300]
+        pool = prompts(recs, split, ("benign", "harmful"))
         for i in range(n):
             t = rng.choice(pool) + " " + data.noise_suffix(train_words, rng)
             recs.append(dict(text=t, key=data.norm_key(t), pi=-1, jb=1, source=SOURCE, group="synthetic-suffix",
@@ -146,9 +152,7 @@ def structured(corpus, data_root):
     start = len(recs)
     for split, n in STRUCT.items():
         rng = random.Random(data.h64(data.SEED, "structured", split))
-        pool = [r["text"] for r in recs if r["split"] == split and r["kind"] == "benign"
-                and r["pi"] != 1 and r["jb"] != 1 and not r["source"].startswith("composed/")
-                and 10 <= len(r["text"]) < 300]
+        pool = prompts(recs, split, ("benign",))
         code = [l.strip() for r in recs if r["split"] == split and r["source"] == "codealpaca/output"
                 for l in r["text"].splitlines() if 8 <= len(l.strip()) <= 120
                 and sum(not ch.isalnum() and not ch.isspace() for ch in l) >= 3]
@@ -336,8 +340,7 @@ def report(corpus, run, y, sidx, allp, to, n_base, base_path):
                          "train.sh suffix" % base_path)
     fpr = collections.OrderedDict()
     for s in P.FPR_SOURCES:
-        k = np.array([x.startswith(s[:-1]) for x in src[te]]) if s.endswith("*") else (src[te] == s)
-        k &= (y[te, 0] == 0)
+        k = P.source_mask(src[te], s) & (y[te, 0] == 0)
         if not k.any():
             continue
         both = np.maximum(pinj[k], gated[te][k])
