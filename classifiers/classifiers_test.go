@@ -227,6 +227,18 @@ func BenchmarkScore1KB(b *testing.B) {
 	}
 }
 
+// BenchmarkScoreShort scores a chat reply of two words: the shipped bags'
+// short-text maps apply (Manifest.Short).
+func BenchmarkScoreShort(b *testing.B) {
+	s := testenv.Suite(b)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := s.Score(ctx, types.StagePrompt, []string{"ok thanks"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkScoreBatch32(b *testing.B) {
 	s := testenv.Suite(b)
 	texts := make([]string, 32)

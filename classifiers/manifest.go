@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
+	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/wardenhq/warden/classifiers/hashgram"
 )
@@ -49,11 +53,107 @@ type Manifest struct {
 	// score and the final models' (a detector for what the second tier's
 	// model was not trained on, such as the shipped suffix detector).
 	Final bool `json:"final,omitempty"`
+	// Short re-calibrates the model's scores on short texts (see
+	// ShortCalibration); nil leaves them as the model gives them.
+	Short *ShortCalibration `json:"short_calibration,omitempty"`
 	// Training, Metrics and License document provenance and quality; the
 	// runtime does not interpret them.
 	Training json.RawMessage `json:"training,omitempty"`
 	Metrics  json.RawMessage `json:"metrics,omitempty"`
 	License  string          `json:"license,omitempty"`
+}
+
+// ShortCalibration lowers a model's scores on short texts, where a bag of a
+// handful of n-grams scores far from the long texts it was fit on ("100"
+// and "ok" flagged; docs/decisions.md 19). At a stage in Stages, the first
+// bin that contains a text (by words and runes) maps a label's probability
+// p to min(p, sigmoid(A*logit(p) + B)): an affine map of the logit, fit on
+// that bin's short dev texts so that the policy's thresholds cut there at
+// a chosen false-positive rate, that never raises a score. Texts in no bin,
+// and labels without a map, are left as they are.
+type ShortCalibration struct {
+	Stages []string   `json:"stages"`
+	Bins   []ShortBin `json:"bins"`
+	// Fit documents how the maps were fit; the runtime does not read it.
+	Fit json.RawMessage `json:"fit,omitempty"`
+}
+
+// ShortBin holds the texts of at most MaxWords white-space separated
+// words and MaxRunes runes, and their maps per label.
+type ShortBin struct {
+	MaxWords int               `json:"max_words"`
+	MaxRunes int               `json:"max_runes"`
+	Labels   map[string]Affine `json:"labels"`
+}
+
+// Affine is a map of the logit: logit' = A*logit + B.
+type Affine struct {
+	A float64 `json:"a"`
+	B float64 `json:"b"`
+}
+
+// AppliesTo reports whether the calibration applies at stage s.
+func (c *ShortCalibration) AppliesTo(stage string) bool {
+	return c != nil && slices.Contains(c.Stages, stage)
+}
+
+// Bin is the first bin that contains text, or nil.
+func (c *ShortCalibration) Bin(text string) *ShortBin {
+	for i := range c.Bins {
+		if c.Bins[i].Contains(text) {
+			return &c.Bins[i]
+		}
+	}
+	return nil
+}
+
+// Contains reports whether text is short enough for the bin.
+func (b *ShortBin) Contains(text string) bool {
+	if utf8.RuneCountInString(text) > b.MaxRunes {
+		return false
+	}
+	return len(strings.Fields(text)) <= b.MaxWords
+}
+
+// Apply maps probability p of label l (p unchanged for a label without a
+// map). The map never raises a score.
+func (b *ShortBin) Apply(l string, p float32) float32 {
+	f, ok := b.Labels[l]
+	if !ok || p <= 0 {
+		return p
+	}
+	q := min(float64(p), 1-1e-7)
+	z := f.A*math.Log(q/(1-q)) + f.B
+	return min(p, float32(1/(1+math.Exp(-z))))
+}
+
+func (c *ShortCalibration) validate(labels []string) []error {
+	var errs []error
+	if len(c.Stages) == 0 {
+		errs = append(errs, errors.New("short_calibration: no stages"))
+	}
+	for _, s := range c.Stages {
+		if s != "prompt" && s != "response" {
+			errs = append(errs, fmt.Errorf("short_calibration: unknown stage %q", s))
+		}
+	}
+	if len(c.Bins) == 0 {
+		errs = append(errs, errors.New("short_calibration: no bins"))
+	}
+	for i, b := range c.Bins {
+		if b.MaxWords < 1 || b.MaxRunes < 1 {
+			errs = append(errs, fmt.Errorf("short_calibration: bin %d: want max_words and max_runes >= 1, got %d and %d", i, b.MaxWords, b.MaxRunes))
+		}
+		for l, f := range b.Labels {
+			if !slices.Contains(labels, l) {
+				errs = append(errs, fmt.Errorf("short_calibration: bin %d: the model has no label %q", i, l))
+			}
+			if !(f.A > 0) || math.IsInf(f.A, 0) || math.IsNaN(f.B) || math.IsInf(f.B, 0) {
+				errs = append(errs, fmt.Errorf("short_calibration: bin %d: label %s: want a finite a > 0 and a finite b, got %+v", i, l, f))
+			}
+		}
+	}
+	return errs
 }
 
 // IOContract names a model's input tensors.
@@ -118,6 +218,9 @@ func (m *Manifest) Validate() error {
 		if _, ok := loaders[m.Kind]; !ok {
 			errs = append(errs, fmt.Errorf("unknown kind %q (known: %s)", m.Kind, knownKinds()))
 		}
+	}
+	if m.Short != nil {
+		errs = append(errs, m.Short.validate(m.Labels)...)
 	}
 	// Kind hf windows by tokens (hf.max_length, hf.stride), not runes.
 	if m.Kind != KindHF && (m.Window.Runes < 16 || m.Window.Overlap < 0 || m.Window.Overlap >= m.Window.Runes) {

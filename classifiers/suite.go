@@ -110,8 +110,10 @@ func (s *Suite) Close() error {
 // Score scores each (normalised) text with every model that applies to the
 // stage. Long texts are scored in overlapping windows and each category
 // keeps its maximum over windows; a category produced by several models
-// keeps the maximum too. The de-obfuscated variants of each text are
-// scored with it (see variants.go).
+// keeps the maximum too. A model's scores of a short text are first
+// re-calibrated when its manifest says so (ShortCalibration). The
+// de-obfuscated variants of each text are scored with it (see
+// variants.go), each short or not by its own length.
 func (s *Suite) Score(ctx context.Context, stage types.Stage, texts []string) ([]types.Scores, error) {
 	scores, _, err := s.ScoreSignals(ctx, stage, texts)
 	return scores, err
@@ -146,10 +148,21 @@ func (s *Suite) ScoreSignals(ctx context.Context, stage types.Stage, texts []str
 		man := m.Manifest()
 		var windows []string
 		var owner []int
+		var short []*ShortBin // the window is a whole short text of this bin (ShortCalibration)
+		cal := man.Short
+		if !cal.AppliesTo(stage.String()) {
+			cal = nil
+		}
 		for j, t := range x.texts {
-			for _, w := range Windows(t, man.Window.Runes, man.Window.Overlap) {
+			ws := Windows(t, man.Window.Runes, man.Window.Overlap)
+			var bin *ShortBin
+			if cal != nil && len(ws) == 1 {
+				bin = cal.Bin(t)
+			}
+			for _, w := range ws {
 				windows = append(windows, w)
 				owner = append(owner, x.owner[j])
+				short = append(short, bin)
 			}
 		}
 		var probs [][]float32
@@ -161,6 +174,15 @@ func (s *Suite) ScoreSignals(ctx context.Context, stage types.Stage, texts []str
 				return
 			}
 			probs = append(probs, p...)
+		}
+		for k, row := range probs {
+			if bin := short[k]; bin != nil {
+				c := make([]float32, len(row)) // rows may be the scorer's own
+				for j, p := range row {
+					c[j] = bin.Apply(man.Labels[j], p)
+				}
+				probs[k] = c
+			}
 		}
 		results[i] = scored{probs: probs, owner: owner}
 	}
