@@ -110,8 +110,9 @@ func TestInjectionParity(t *testing.T) {
 // checkParity compares Go featurising + ONNX Runtime with the PyTorch
 // probabilities of the training pipeline: window by window (one batched
 // run, so padding is exercised) and per text through the Suite (windowing
-// + max) at each of the stages. The runtime scores a window without any
-// n-gram as 0 (no evidence) instead of running it through the net.
+// + max, and the manifest's short-text calibration where it applies) at
+// each of the stages. The runtime scores a window without any n-gram as 0
+// (no evidence) instead of running it through the net.
 func checkParity(t *testing.T, m *classifiers.Model, p parityFile, stages ...types.Stage) {
 	t.Helper()
 	man := m.Manifest()
@@ -160,6 +161,11 @@ func checkParity(t *testing.T, m *classifiers.Model, p parityFile, stages ...typ
 				w := pt.Probs[j]
 				if strings.TrimSpace(texts[i]) == "" {
 					w = 0
+				}
+				if man.Short.AppliesTo(stage.String()) {
+					if bin := man.Short.Bin(texts[i]); bin != nil {
+						w = float64(bin.Apply(l, float32(w)))
+					}
 				}
 				if d := math.Abs(scores[i][l] - w); d > p.Tolerance {
 					t.Errorf("stage %v text %.40q %s: suite %.6f, PyTorch %.6f", stage, pt.Text, l, scores[i][l], w)

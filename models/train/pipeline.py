@@ -141,6 +141,13 @@ def log(*a):
     print(time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
 
 
+def write_json(path, obj):
+    """obj as indented JSON (non-ASCII kept) and a final newline."""
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
 # ------------------------------------------------------------------ weights
 
 def source_weights(recs, idx):

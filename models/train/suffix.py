@@ -306,9 +306,7 @@ def main():
     rep["experiment"] = dict(feat=FEAT, train=TRAIN, synth=SYNTH, struct=STRUCT, short=SHORT, fpr=TARGET_FPR)
     print(json.dumps(rep, indent=1))
     if args.report:
-        with open(args.report, "w") as f:
-            json.dump(rep, f, indent=1)
-            f.write("\n")
+        P.write_json(args.report, rep)
     if args.out:
         export(args.out, m, calib2, rep, corpus, fbin, work)
 

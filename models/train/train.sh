@@ -7,6 +7,9 @@
 #   models/train/train.sh --compare  # every variant -> models/train/variants.json
 #   models/train/train.sh harm       # models/harm/{model.onnx,manifest.json,parity.json}
 #   models/train/train.sh suffix     # models/suffix: the adversarial-suffix detector (suffix.py)
+#   models/train/train.sh short-calib  # short-text maps -> the short_calibration section of the
+#                                    # injection, harm and suffix manifests (short_calib.py); rerun
+#                                    # after retraining any of the three (TestShortCalibration)
 #   models/train/train.sh cnn        # models/injection_cnn: the byte-level CNN (kind hf), the
 #                                    # sequence-model family measured against the n-gram bag
 #   models/train/train.sh harm --variant linear-c345 --no-export   # family comparison
@@ -46,6 +49,15 @@ if [ "${1:-}" = suffix ]; then
     "$PYTHON" models/train/pipeline.py --variants "$shipped" --exp-out "$WARDEN_WORK/injection-recipe.json"
   fi
   exec "$PYTHON" models/train/suffix.py --base "$base" --out models/suffix "$@"
+fi
+if [ "${1:-}" = short-calib ]; then
+  shift
+  shipped=$("$PYTHON" -c 'import sys; sys.path.insert(0, "models/train"); import pipeline; print(pipeline.SHIPPED)')
+  base="$WARDEN_WORK/folds-$shipped.npz"
+  if [ ! -f "$base" ]; then
+    "$PYTHON" models/train/pipeline.py --variants "$shipped" --exp-out "$WARDEN_WORK/injection-recipe.json"
+  fi
+  exec "$PYTHON" models/train/short_calib.py --base "$base" --write --summary models/train/short_calib.json "$@"
 fi
 if [ "${1:-}" = harm ]; then
   shift
