@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"path"
 	"slices"
@@ -65,15 +66,16 @@ type Manifest struct {
 
 // ShortCalibration lowers a model's scores on short texts, where a bag of a
 // handful of n-grams scores far from the long texts it was fit on ("100"
-// and "ok" flagged; docs/decisions.md 19). At a stage in Stages, the first
-// bin that contains a text (by words and runes) maps a label's probability
-// p to min(p, sigmoid(A*logit(p) + B)): an affine map of the logit, fit on
-// that bin's short dev texts so that the policy's thresholds cut there at
-// a chosen false-positive rate, that never raises a score. Texts in no bin,
-// and labels without a map, are left as they are.
+// and "ok" flagged; docs/decisions.md 19). At a stage it lists, the first
+// of the stage's bins that contains a text (by words and runes) maps a
+// label's probability p to min(p, sigmoid(A*logit(p) + B)): an affine map
+// of the logit, fit on that bin's short dev texts so that the policy's
+// thresholds for the stage cut there at a chosen false-positive rate, that
+// never raises a score. Other stages, texts in no bin and labels without a
+// map are left as they are.
 type ShortCalibration struct {
-	Stages []string   `json:"stages"`
-	Bins   []ShortBin `json:"bins"`
+	// Stages maps a stage ("prompt", "response") to its bins.
+	Stages map[string][]ShortBin `json:"stages"`
 	// Fit documents how the maps were fit; the runtime does not read it.
 	Fit json.RawMessage `json:"fit,omitempty"`
 }
@@ -92,16 +94,16 @@ type Affine struct {
 	B float64 `json:"b"`
 }
 
-// AppliesTo reports whether the calibration applies at stage s.
-func (c *ShortCalibration) AppliesTo(stage string) bool {
-	return c != nil && slices.Contains(c.Stages, stage)
-}
-
-// Bin is the first bin that contains text, or nil.
-func (c *ShortCalibration) Bin(text string) *ShortBin {
-	for i := range c.Bins {
-		if c.Bins[i].Contains(text) {
-			return &c.Bins[i]
+// Bin is the first of stage's bins that contains text, or nil (also for a
+// nil calibration).
+func (c *ShortCalibration) Bin(stage, text string) *ShortBin {
+	if c == nil {
+		return nil
+	}
+	bins := c.Stages[stage]
+	for i := range bins {
+		if bins[i].Contains(text) {
+			return &bins[i]
 		}
 	}
 	return nil
@@ -132,24 +134,26 @@ func (c *ShortCalibration) validate(labels []string) []error {
 	if len(c.Stages) == 0 {
 		errs = append(errs, errors.New("short_calibration: no stages"))
 	}
-	for _, s := range c.Stages {
-		if s != "prompt" && s != "response" {
-			errs = append(errs, fmt.Errorf("short_calibration: unknown stage %q", s))
+	for _, stage := range slices.Sorted(maps.Keys(c.Stages)) {
+		bins := c.Stages[stage]
+		if stage != "prompt" && stage != "response" {
+			errs = append(errs, fmt.Errorf("short_calibration: unknown stage %q", stage))
 		}
-	}
-	if len(c.Bins) == 0 {
-		errs = append(errs, errors.New("short_calibration: no bins"))
-	}
-	for i, b := range c.Bins {
-		if b.MaxWords < 1 || b.MaxRunes < 1 {
-			errs = append(errs, fmt.Errorf("short_calibration: bin %d: want max_words and max_runes >= 1, got %d and %d", i, b.MaxWords, b.MaxRunes))
+		if len(bins) == 0 {
+			errs = append(errs, fmt.Errorf("short_calibration: %s: no bins", stage))
 		}
-		for l, f := range b.Labels {
-			if !slices.Contains(labels, l) {
-				errs = append(errs, fmt.Errorf("short_calibration: bin %d: the model has no label %q", i, l))
+		for i, b := range bins {
+			if b.MaxWords < 1 || b.MaxRunes < 1 {
+				errs = append(errs, fmt.Errorf("short_calibration: %s bin %d: want max_words and max_runes >= 1, got %d and %d", stage, i, b.MaxWords, b.MaxRunes))
 			}
-			if !(f.A > 0) || math.IsInf(f.A, 0) || math.IsNaN(f.B) || math.IsInf(f.B, 0) {
-				errs = append(errs, fmt.Errorf("short_calibration: bin %d: label %s: want a finite a > 0 and a finite b, got %+v", i, l, f))
+			for _, l := range slices.Sorted(maps.Keys(b.Labels)) {
+				f := b.Labels[l]
+				if !slices.Contains(labels, l) {
+					errs = append(errs, fmt.Errorf("short_calibration: %s bin %d: the model has no label %q", stage, i, l))
+				}
+				if !(f.A > 0) || math.IsInf(f.A, 0) || math.IsNaN(f.B) || math.IsInf(f.B, 0) {
+					errs = append(errs, fmt.Errorf("short_calibration: %s bin %d: label %s: want a finite a > 0 and a finite b, got %+v", stage, i, l, f))
+				}
 			}
 		}
 	}

@@ -149,15 +149,11 @@ func (s *Suite) ScoreSignals(ctx context.Context, stage types.Stage, texts []str
 		var windows []string
 		var owner []int
 		var short []*ShortBin // the window is a whole short text of this bin (ShortCalibration)
-		cal := man.Short
-		if !cal.AppliesTo(stage.String()) {
-			cal = nil
-		}
 		for j, t := range x.texts {
 			ws := Windows(t, man.Window.Runes, man.Window.Overlap)
 			var bin *ShortBin
-			if cal != nil && len(ws) == 1 {
-				bin = cal.Bin(t)
+			if len(ws) == 1 {
+				bin = man.Short.Bin(stage.String(), t)
 			}
 			for _, w := range ws {
 				windows = append(windows, w)

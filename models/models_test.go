@@ -162,10 +162,8 @@ func checkParity(t *testing.T, m *classifiers.Model, p parityFile, stages ...typ
 				if strings.TrimSpace(texts[i]) == "" {
 					w = 0
 				}
-				if man.Short.AppliesTo(stage.String()) {
-					if bin := man.Short.Bin(texts[i]); bin != nil {
-						w = float64(bin.Apply(l, float32(w)))
-					}
+				if bin := man.Short.Bin(stage.String(), texts[i]); bin != nil {
+					w = float64(bin.Apply(l, float32(w)))
 				}
 				if d := math.Abs(scores[i][l] - w); d > p.Tolerance {
 					t.Errorf("stage %v text %.40q %s: suite %.6f, PyTorch %.6f", stage, pt.Text, l, scores[i][l], w)

@@ -218,11 +218,15 @@ def mine(c, inj, harm, fbin, work):
     return dict(n)
 
 
-def policy_thresholds():
-    """The default policy's prompt thresholds per label; a label without a
-    block point (self_harm) gets 0.85, the policy's usual block, as the
+STAGES = ("prompt", "response")
+
+
+def policy_thresholds(stage="prompt"):
+    """The default policy's thresholds at stage per label; a label without a
+    block point (self_harm; prompt_injection and jailbreak in responses)
+    gets max(0.85, escalate + 0.1), past the policy's usual block, as the
     second point of the map."""
-    t = json.load(open(POLICY))["config"]["defaults"]["thresholds"]["prompt"]
+    t = json.load(open(POLICY))["config"]["defaults"]["thresholds"][stage]
     out = {}
     for l in LABELS:
         e = t[l]["escalate"]
@@ -410,22 +414,26 @@ def compare_model(c, inj, harm, fbin, work, to):
 
 
 def write_maps(maps, fit):
-    """The short_calibration section of each model's manifest."""
+    """The short_calibration section of each model's manifest: per stage
+    (maps[stage], fit[stage]) the bins and their maps."""
     for model in MODELS:
         path = os.path.join(P.REPO, "models", model, "manifest.json")
         man = json.load(open(path), object_pairs_hook=collections.OrderedDict)
         man["short_calibration"] = collections.OrderedDict(
-            stages=["prompt"],
-            bins=[collections.OrderedDict(max_words=b["max_words"], max_runes=b["max_runes"], labels=maps[j][model])
-                  for j, b in enumerate(BINS)],
+            stages=collections.OrderedDict(
+                (stage, [collections.OrderedDict(max_words=b["max_words"], max_runes=b["max_runes"],
+                                                 labels=maps[stage][j][model]) for j, b in enumerate(BINS)])
+                for stage in STAGES),
             fit=collections.OrderedDict(
-                how="models/train/train.sh short-calib (models/train/short_calib.py): per bin and label, the "
-                    "model's own thresholds on the bin's texts of the dev split (the smallest probability at which every short benign "
-                    "family with >= 30 rows has a false-positive rate <= %s (escalate) / <= %s (block)) sent to the "
-                    "default policy's prompt thresholds by logit' = a*logit + b (a clamped to %s, keeping the "
-                    "escalate point); a label already at or below the policy's thresholds has no map" % (
-                        TARGET_FPR["escalate"], TARGET_FPR["block"], list(SLOPE)),
-                per_bin=[f[model] for f in fit]))
+                how="models/train/train.sh short-calib (models/train/short_calib.py): per stage, bin and label, "
+                    "the model's own thresholds on the bin's texts of the dev split (the smallest probability at "
+                    "which every short benign family with >= 30 rows has a false-positive rate <= %s (escalate) / "
+                    "<= %s (block)) sent to the default policy's thresholds for the stage by logit' = a*logit + b "
+                    "(a clamped to %s, keeping the escalate point); a label already at or below the policy's "
+                    "thresholds has no map" % (TARGET_FPR["escalate"], TARGET_FPR["block"], list(SLOPE)),
+                per_stage=collections.OrderedDict(
+                    (stage, [{name: {k: v for k, v in d.items() if k != "families"} for name, d in f[model].items()}
+                             for f in fit[stage]]) for stage in STAGES)))
         P.write_json(path, man)
         P.log("wrote short_calibration into", path)
 
@@ -450,15 +458,19 @@ def main():
     for s in ("train", "dev", "test"):
         P.log("%s: %d texts; positives %s" % (s, int((spl == s).sum()),
                                             {n: int((y[spl == s, l] == 1).sum()) for l, n in enumerate(LABELS)}))
-    to = policy_thresholds()
+    tos = {stage: policy_thresholds(stage) for stage in STAGES}
+    to = tos["prompt"]
     scores = served(c, np.where(spl != "train")[0], fbin, work)
-    maps, fit = fit_maps(c, scores, to)
+    maps, fit = {}, {}
+    for stage in STAGES:
+        maps[stage], fit[stage] = fit_maps(c, scores, tos[stage])
     P.log("maps %s" % json.dumps(maps))
-    rep = collections.OrderedDict(bins=BINS, target_fpr=TARGET_FPR, policy_thresholds=to, maps=maps, fit=fit)
-    rep["test_before"] = test_report(c, combine(scores), to)
-    rep["test_after"] = test_report(c, combine(scores, maps, np.array([bin_of(r["text"]) for r in c.records])), to)
+    rep = collections.OrderedDict(bins=BINS, target_fpr=TARGET_FPR, policy_thresholds=tos, maps=maps, fit=fit)
+    bins = np.array([bin_of(r["text"]) for r in c.records])
+    rep["test_before"] = {stage: test_report(c, combine(scores), tos[stage]) for stage in STAGES}
+    rep["test_after"] = {stage: test_report(c, combine(scores, maps[stage], bins), tos[stage]) for stage in STAGES}
     if args.base:
-        rep["cross_source"] = fold_report(inj, maps, to, args.base)
+        rep["cross_source"] = fold_report(inj, maps["prompt"], to, args.base)
     if args.compare_model:
         rep["test_in_scope_model"] = compare_model(c, inj, harm, fbin, work, to)
     print(json.dumps(rep, indent=1))
