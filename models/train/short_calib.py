@@ -446,7 +446,10 @@ def main():
     ap.add_argument("--report", help="write the measured figures here (JSON)")
     ap.add_argument("--compare-model", action="store_true", help="also fit and report the in-scope-only bag")
     ap.add_argument("--fpr", help="ESCALATE,BLOCK: other target rates (experiments; default %s)" % TARGET_FPR)
+    ap.add_argument("--frag", help="TRAIN,DEV,TEST: fragments per split (experiments; default %s)" % FRAG)
     args = ap.parse_args()
+    if args.frag:
+        FRAG.update(zip(("train", "dev", "test"), map(int, args.frag.split(","))))
     if args.fpr:
         TARGET_FPR.update(zip(("escalate", "block"), map(float, args.fpr.split(","))))
     work = os.environ.get("WARDEN_WORK", "/tmp/warden-models-work")
