@@ -7,6 +7,8 @@
 #
 #   models/train/candidate.sh DIR       # DIR: train.sh --out DIR (model.onnx, manifest.json, parity.json)
 #
+#   0. short_calib.py: the short-text maps of the three bags, refit with the
+#      candidate in place (the manifests in the tree get them);
 #   1. go test ./models/ ./internal/check/: parity of ONNX Runtime with the
 #      exported weights, the model sanity tests and the regression cases
 #      (internal/check/testdata/cases) through the whole guard;
@@ -69,6 +71,19 @@ json.dump(d, open(dpath, "w"), ensure_ascii=False)
 PY
 echo "== candidate $name $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$dir/manifest.json") in $tree (HEAD $(git rev-parse --short HEAD))"
 
+# The short-text maps of every bag are fit against the models and the
+# policy as they now are in the tree (train.sh short-calib writes them into
+# the manifests; a freshly trained manifest has none, and moved thresholds
+# move the maps). Ship the candidate's manifest from $tree/models/$name.
+echo "== 0. short-text maps (short_calib.py in the tree; ~4 minutes)"
+mkdir -p "$out/bin" "$out/work/bin"
+(cd "$tree" && go build -o "$out/work/bin/featurize" ./models/featurize)
+data_abs=$(cd "$WARDEN_DATA" && pwd)
+(cd "$tree" && WARDEN_DATA="$data_abs" WARDEN_WORK="$out/work" WARDEN_FEATURIZE="$out/work/bin/featurize" OMP_NUM_THREADS=1 \
+  MKL_NUM_THREADS=1 PYTHONHASHSEED=0 "${PYTHON:-/usr/bin/python3}" models/train/short_calib.py --write \
+  --summary "$out/short_calib.json" >"$out/short_calib.log" 2>&1) || { echo "   FAILED ($out/short_calib.log)"; exit 1; }
+echo "   maps written into $tree/models/{injection,harm,suffix}/manifest.json (figures: $out/short_calib.json)"
+
 echo "== 1. parity, sanity and regression cases"
 status=0
 (cd "$tree" && go test -count=1 ./models/ ./internal/check/) >"$out/tests.txt" 2>&1 || status=$?
@@ -76,7 +91,6 @@ grep -E '^(ok|FAIL|---)' "$out/tests.txt" || true
 [ $status -eq 0 ] || echo "   FAILED (go test output: $out/tests.txt)"
 
 echo "== 2. benign prompts"
-mkdir -p "$out/bin"
 (cd "$tree" && go build -o "$out/bin/warden" ./cmd/warden && go build -o "$out/bin/load" ./bench/load)
 WARDEN_BIN="$out/bin/warden" OUT="$out/benign" bench/benign/run.sh | tee "$out/benign.txt"
 
