@@ -109,9 +109,10 @@ func (c *ShortCalibration) Bin(stage, text string) *ShortBin {
 	return nil
 }
 
-// Contains reports whether text is short enough for the bin.
+// Contains reports whether text is short enough for the bin. A long text
+// costs no scan.
 func (b *ShortBin) Contains(text string) bool {
-	if utf8.RuneCountInString(text) > b.MaxRunes {
+	if len(text) > utf8.UTFMax*b.MaxRunes || utf8.RuneCountInString(text) > b.MaxRunes {
 		return false
 	}
 	return len(strings.Fields(text)) <= b.MaxWords

@@ -148,14 +148,10 @@ func (s *Suite) ScoreSignals(ctx context.Context, stage types.Stage, texts []str
 		man := m.Manifest()
 		var windows []string
 		var owner []int
-		var short []*ShortBin // the window is a whole short text of this bin (ShortCalibration)
+		var short []*ShortBin // the window's text is short: its bin (ShortCalibration)
 		for j, t := range x.texts {
-			ws := Windows(t, man.Window.Runes, man.Window.Overlap)
-			var bin *ShortBin
-			if len(ws) == 1 {
-				bin = man.Short.Bin(stage.String(), t)
-			}
-			for _, w := range ws {
+			bin := man.Short.Bin(stage.String(), t)
+			for _, w := range Windows(t, man.Window.Runes, man.Window.Overlap) {
 				windows = append(windows, w)
 				owner = append(owner, x.owner[j])
 				short = append(short, bin)
