@@ -35,8 +35,7 @@ def probs(W, Fe, idx):
     """Per-text probabilities (max over windows) of the exported weights."""
     out = np.zeros((len(idx), W["W2"].shape[1]), np.float32)
     for n, t in enumerate(idx):
-        wins = [Fe.window_ids(w) for w in range(Fe.wstart[t], Fe.wstart[t + 1])]
-        out[n] = M.reference_probs(W, wins).max(axis=0)
+        out[n] = M.text_window_probs(W, Fe, t).max(axis=0)
     return out
 
 

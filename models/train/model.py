@@ -356,6 +356,11 @@ def reference_probs(W, window_ids):
     return np.array(out, dtype=np.float32)
 
 
+def text_window_probs(W, Fw, i):
+    """reference_probs of every window of text i of Fw (feats.featurize)."""
+    return reference_probs(W, [Fw.window_ids(w) for w in range(Fw.wstart[i], Fw.wstart[i + 1])])
+
+
 def export_onnx(W, path, labels, graph_name="warden_injection"):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -468,9 +473,8 @@ def write_parity(out, W, texts_path, fcfg, window, fbin, work, head):
     Fw = feats.featurize(fbin, texts, fcfg, window["runes"], window["overlap"], work)
     par = []
     for i, t in enumerate(pt):
-        wins = [Fw.window_ids(w) for w in range(Fw.wstart[i], Fw.wstart[i + 1])]
-        pw = reference_probs(W, wins)
-        par.append(dict(text=t["text"], windows=len(wins), probs=[float(x) for x in pw.max(axis=0)],
+        pw = text_window_probs(W, Fw, i)
+        par.append(dict(text=t["text"], windows=len(pw), probs=[float(x) for x in pw.max(axis=0)],
                         window_probs=[[float(x) for x in row] for row in pw], expect=t.get("expect", {})))
     with open(os.path.join(out, "parity.json"), "w") as f:
         json.dump(dict(head, tolerance=1e-4, texts=par), f, indent=1, ensure_ascii=False)

@@ -176,8 +176,7 @@ def teacher_probs(model, texts, fbin, work):
     man = json.load(open(os.path.join(P.REPO, "models", model, "manifest.json")))
     W = M.load_weights(os.path.join(P.REPO, "models", model, man["file"]))
     Fw = feats.featurize(fbin, texts, man["featurizer"], man["window"]["runes"], man["window"]["overlap"], work)
-    return np.array([M.reference_probs(W, [Fw.window_ids(w) for w in range(Fw.wstart[i], Fw.wstart[i + 1])]).max(0)
-                     for i in range(len(texts))])
+    return np.array([M.text_window_probs(W, Fw, i).max(0) for i in range(len(texts))])
 
 
 def mine(c, inj, harm, fbin, work):
@@ -261,6 +260,20 @@ def apply_map(p, f):
     return np.minimum(p, 1 / (1 + np.exp(-(f["a"] * logit(p) + f["b"]))))
 
 
+def own_map(p, src, to_l):
+    """The own thresholds of probabilities p (threshold rows of sources
+    src) at TARGET_FPR, and the map logit' = a*logit + b sending them to
+    to_l (a label's policy thresholds), a clamped to SLOPE keeping the
+    escalate point: (own, a, b, clamped)."""
+    own = {op: P.threshold_for_fpr(p, fpr, src) for op, fpr in TARGET_FPR.items()}
+    own["block"] = max(own["block"], round(own["escalate"] + 0.001, 4))
+    a, b = S.align(own, to_l)
+    ca = min(max(a, SLOPE[0]), SLOPE[1])
+    if ca != a:
+        b = float(logit(to_l["escalate"]) - ca * logit(own["escalate"]))
+    return own, ca, float(b), ca != a
+
+
 def fit_maps(c, scores, to):
     """Per bin, model and label: own thresholds on the bin's dev texts and
     the map (a, b) sending them to the policy's, or none when the own
@@ -278,18 +291,13 @@ def fit_maps(c, scores, to):
                 l = LABELS.index(name)
                 k = threshold_rows(c, dv, l)
                 p = scores[model][k, labels.index(name)]
-                own = {op: P.threshold_for_fpr(p, fpr, src[k]) for op, fpr in TARGET_FPR.items()}
-                own["block"] = max(own["block"], round(own["escalate"] + 0.001, 4))
+                own, a, b, clamped = own_map(p, src[k], to[name])
                 fams = P.family_thresholds(p, src[k], TARGET_FPR["escalate"])
                 if own["escalate"] <= to[name]["escalate"]:
                     fj[model][name] = dict(own=own, families=fams, map=None)
                     continue
-                a, b = S.align(own, to[name])
-                ca = min(max(a, SLOPE[0]), SLOPE[1])
-                if ca != a:  # keep the escalate point exact
-                    b = float(logit(to[name]["escalate"]) - ca * logit(own["escalate"]))
-                mj[model][name] = dict(a=round(ca, 6), b=round(float(b), 6))
-                fj[model][name] = dict(own=own, families=fams, map=mj[model][name], slope_clamped=ca != a)
+                mj[model][name] = dict(a=round(a, 6), b=round(b, 6))
+                fj[model][name] = dict(own=own, families=fams, map=mj[model][name], slope_clamped=clamped)
         maps.append(mj)
         fit.append(fj)
     return maps, fit
@@ -401,11 +409,7 @@ def compare_model(c, inj, harm, fbin, work, to):
     calib2 = []
     for l, name in enumerate(LABELS):
         k = threshold_rows(c, dv, l)
-        own = {op: P.threshold_for_fpr(pd[k, l], fpr, src[k]) for op, fpr in TARGET_FPR.items()}
-        own["block"] = max(own["block"], round(own["escalate"] + 0.001, 4))
-        a, b = S.align(own, to[name])
-        a = min(max(a, SLOPE[0]), SLOPE[1])
-        b = float(logit(to[name]["escalate"]) - a * logit(own["escalate"]))
+        _, a, b, _ = own_map(pd[k, l], src[k], to[name])
         calib2.append((calib[l][0] * a, calib[l][1] * a + b))
     p = run.probs(m, calib2, np.arange(len(c.records)))
     del c.records[n0:]
