@@ -5,9 +5,10 @@ import (
 )
 
 // Variants: every text a Suite scores is scored together with the
-// de-obfuscated variants textnorm.Derive finds in it (decoded base64, hex
-// and rot13 segments; homoglyphs folded, spaced letters joined, leetspeak
-// undone), and each category keeps its maximum over the text and its
+// de-obfuscated variants textnorm.Derive finds in it (decoded base64, hex,
+// rot13 segments and escapes; reversed text read forwards; homoglyphs
+// folded, spaced letters joined, words run together split, diacritics
+// stripped, leetspeak undone), and each category keeps its maximum over the text and its
 // variants. Variants are computed per scored text — for the response stage,
 // per window of the check plan — so a text gets the same variants whether it
 // was checked whole or streamed. Most texts have none and cost one cheap

@@ -1,6 +1,7 @@
 package textnorm
 
 import (
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -12,6 +13,66 @@ type census struct {
 	chain    int  // longest chain of one-letter tokens with short gaps
 	nonASCII bool // look-alike letters are possible
 	strange  int  // longest run of ASCII words whose first three letters start no common word
+	odd      int  // ASCII words whose first three letters start no common word
+	words    int  // ASCII words of three letters or more
+	escapes  int  // "&#" character references and \u escapes
+	joins    int  // ASCII letters joined by a separator ("a.b", "a_b")
+	symbols  int  // emoji and other symbols
+	longRun  int  // longest run of ASCII letters alone
+	marks    int  // combining marks after Latin letters
+	accented int  // accented Latin letters
+	letters  int  // ASCII letters
+}
+
+// isJoin reports the separators that join words run together
+// (joinSeparators).
+func isJoin(c byte) bool {
+	switch c {
+	case '.', '_', '-', '/', '|', '+', '~', '*', ':':
+		return true
+	}
+	return false
+}
+
+// letterAround reports whether s[i] sits between two ASCII letters.
+func letterAround(s string, i int) bool {
+	return i > 0 && i+1 < len(s) && isASCIILetter(s[i-1]) && isASCIILetter(s[i+1])
+}
+
+// longestLetterRun is the longest run of ASCII letters in s.
+func longestLetterRun(s string) int {
+	best, run := 0, 0
+	for k := 0; k < len(s); k++ {
+		if isASCIILetter(s[k]) {
+			run++
+			best = max(best, run)
+		} else {
+			run = 0
+		}
+	}
+	return best
+}
+
+// sepLetters is the number of letters of a token that spaces out single
+// letters with one separator ("i-g-n-o-r-e", "i_g_n"), else 0.
+func sepLetters(t string) int {
+	if len(t) < 3 || len(t)%2 == 0 {
+		return 0
+	}
+	sep := t[1]
+	if sep != '-' && sep != '_' && sep != '+' && sep != '|' && sep != '/' {
+		return 0
+	}
+	for k := 0; k < len(t); k++ {
+		if k%2 == 1 {
+			if t[k] != sep {
+				return 0
+			}
+		} else if asciiClass[t[k]]&(clLetter|clDigit) == 0 {
+			return 0
+		}
+	}
+	return (len(t) + 1) / 2
 }
 
 // takeCensus scans s once. Tokens are maximal runs of ASCII letters,
@@ -32,13 +93,21 @@ func takeCensus(s string) census {
 					c.encoded = true
 				}
 			}
+			if (b == '&' && i+1 < len(s) && s[i+1] == '#') || (b == '\\' && i+1 < len(s) && s[i+1]|0x20 == 'u') {
+				c.escapes++
+			}
+			if isJoin(b) && letterAround(s, i) {
+				c.joins++
+			}
 			i++
 			continue
 		}
 		if b >= 0x80 {
 			c.nonASCII = true
-			if r, _ := utf8.DecodeRuneInString(s[i:]); !atom(r) {
-				_, n := utf8.DecodeRuneInString(s[i:])
+			if r, n := utf8.DecodeRuneInString(s[i:]); !atom(r) {
+				if unicode.Is(unicode.So, r) {
+					c.symbols++
+				}
 				i += n
 				continue
 			}
@@ -48,12 +117,22 @@ func takeCensus(s string) census {
 		runes, letters, digits, other, syms := 0, 0, 0, 0, 0
 		var seen uint8 // union of the classes of the token's ASCII bytes
 		hexOnly := true
+		prevLatin := false
 		for j < len(s) {
 			ch := s[j]
 			if ch >= 0x80 {
 				r, n := utf8.DecodeRuneInString(s[j:])
 				if !atom(r) {
 					break
+				}
+				switch {
+				case latinLetter(r):
+					c.accented++
+					prevLatin = true
+				case prevLatin && unicode.Is(unicode.Mn, r):
+					c.marks++
+				default:
+					prevLatin = false
 				}
 				other++
 				c.nonASCII = true
@@ -71,20 +150,43 @@ func takeCensus(s string) census {
 			switch {
 			case cl&clLetter != 0:
 				letters++
+				prevLatin = true
 			case cl&clDigit != 0:
 				digits++
+				prevLatin = false
 			default:
 				syms++
+				prevLatin = false
+				if isJoin(ch) && letterAround(s, j) {
+					c.joins++
+				}
 			}
 			j++
 			runes++
 		}
 		upper, lower := seen&clUpper != 0, seen&clLower != 0
-		if runes == 1 && syms == 0 {
-			if lastSingle >= 0 && i-lastSingle <= 4*maxGapRunes {
-				chain++
+		c.letters += letters
+		if letters >= minRunLetters {
+			if letters == runes {
+				c.longRun = max(c.longRun, letters)
 			} else {
-				chain = 1
+				c.longRun = max(c.longRun, longestLetterRun(s[i:j]))
+			}
+		}
+		// A single letter, or single letters joined by a separator
+		// ("i-g-n-o-r-e"), extends the chain.
+		k := 0
+		switch {
+		case runes == 1 && syms == 0:
+			k = 1
+		case other == 0 && syms > 0:
+			k = sepLetters(s[i:j])
+		}
+		if k > 0 {
+			if lastSingle >= 0 && i-lastSingle <= 4*maxGapRunes {
+				chain += k
+			} else {
+				chain = k
 			}
 			c.chain = max(c.chain, chain)
 			lastSingle = j
@@ -92,7 +194,9 @@ func takeCensus(s string) census {
 			chain, lastSingle = 0, -1
 		}
 		if other == 0 && digits == 0 && syms == 0 && letters >= 3 {
+			c.words++
 			if !hasPrefix(s[i]|0x20, s[i+1]|0x20, s[i+2]|0x20) {
+				c.odd++
 				strange++
 				c.strange = max(c.strange, strange)
 			} else {

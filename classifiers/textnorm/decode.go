@@ -254,6 +254,37 @@ func rot13(c byte) byte {
 // short words English both ways ("be"/"or") do not end a span. It reports
 // whether anything changed.
 func decodeRot13(s string) (string, bool) {
+	return decodeWordSpans(s, func(w []byte) {
+		for k := range w {
+			w[k] = rot13(w[k])
+		}
+	}, func(b *strings.Builder, span string) {
+		for k := 0; k < len(span); k++ {
+			b.WriteByte(rot13(span[k]))
+		}
+	})
+}
+
+// decodeReversed reverses spans of text written backwards (".tpmorp
+// metsys ruoy laever"), found as decodeRot13 finds its spans: words that
+// are English only when reversed. It reports whether anything changed.
+func decodeReversed(s string) (string, bool) {
+	return decodeWordSpans(s, func(w []byte) {
+		for i, j := 0, len(w)-1; i < j; i, j = i+1, j-1 {
+			w[i], w[j] = w[j], w[i]
+		}
+	}, func(b *strings.Builder, span string) {
+		rs := []rune(span)
+		for k := len(rs) - 1; k >= 0; k-- {
+			b.WriteRune(rs[k])
+		}
+	})
+}
+
+// decodeWordSpans finds the spans of s whose words are English only after
+// word (which rewrites a lower-case word in place), and writes each span
+// decoded by span. See decodeRot13.
+func decodeWordSpans(s string, word func(w []byte), span func(b *strings.Builder, span string)) (string, bool) {
 	var b strings.Builder
 	changed := false
 	start := 0
@@ -266,9 +297,7 @@ func decodeRot13(s string) (string, bool) {
 				changed = true
 			}
 			b.WriteString(s[start:spanStart])
-			for k := spanStart; k < spanEnd; k++ {
-				b.WriteByte(rot13(s[k]))
-			}
+			span(&b, s[spanStart:spanEnd])
 			start = spanEnd
 		}
 		spanStart, spanEnd, hits, words = -1, -1, 0, 0
@@ -280,10 +309,7 @@ func decodeRot13(s string) (string, bool) {
 			i++
 			continue
 		}
-		j := i
-		for j < len(s) && isASCIILetter(s[j]) {
-			j++
-		}
+		j := letterRunEnd(s, i)
 		if (i > 0 && (s[i-1] >= 0x80 || isDigit(s[i-1]))) || (j < len(s) && (s[j] >= 0x80 || isDigit(s[j]))) || j-i > maxWordLen {
 			i = j // part of a longer token (non-ASCII word, id, hash), or too long to be a word
 			continue
@@ -300,9 +326,7 @@ func decodeRot13(s string) (string, bool) {
 			i = j
 			continue
 		}
-		for k := range w {
-			w[k] = rot13(w[k])
-		}
+		word(w)
 		rot := known(w)
 		switch {
 		case plain && !rot:

@@ -9,8 +9,11 @@
 // one.
 //
 // Variants (variants.go) holds the transformations that are not rune-local:
-// decoding base64, hex and rot13 segments, folding confusable homoglyphs in
-// mixed-script words, joining spaced-out letters and undoing leetspeak. They
+// decoding base64, hex and rot13 segments, HTML character references and \u
+// escapes, reading text written backwards, folding confusable homoglyphs in
+// mixed-script words, joining spaced-out letters, splitting words run
+// together (joined.go), stripping diacritics piled on Latin letters and
+// undoing leetspeak. They
 // never replace the normalised text: each variant is an extra text that the
 // classifiers score too (the maximum per category is kept), so a wrong guess
 // can only add a score, never hide the original.

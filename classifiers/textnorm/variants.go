@@ -25,6 +25,19 @@ const (
 	// SignalLeetspeak: digits or symbols standing for letters ("1gn0r3")
 	// were read as letters.
 	SignalLeetspeak = "leetspeak"
+	// SignalEscapes: HTML character references ("&#105;&#103;") or
+	// backslash escapes of code points ("\u0069\u0067") were decoded.
+	SignalEscapes = "escapes"
+	// SignalReversed: a run of words written backwards (".tpmorp
+	// metsys") was read forwards.
+	SignalReversed = "reversed"
+	// SignalJoinedWords: words run together were split: joined by a
+	// separator ("ignore.all.previous", "ignore_all_previous"), separated
+	// by emoji, or written without spaces ("ignoreallprevious").
+	SignalJoinedWords = "joined_words"
+	// SignalDiacritics: diacritics piled on Latin letters ("Íǵńóŕé", or
+	// combining marks stacked on them) were removed.
+	SignalDiacritics = "diacritics"
 )
 
 // MaxVariants is the most texts Derive returns: the decoded text, the
@@ -63,11 +76,17 @@ func MaxVariantBytes(n int) int { return n + 64 }
 // same text: whole and streamed checks score the same windows the same way.
 func Derive(text string) Variants {
 	var v Variants
-	var b64, hex, rot, spaced, homo, leet bool
+	var b64, hex, rot, spaced, homo, leet, esc, rev, joined, dia bool
 	cur := text
 	decoded := false
 	payload := "" // the decoded segments alone
 	c := takeCensus(text)
+	if c.escapes >= minEscapes {
+		if next, ok := decodeEscapes(cur); ok {
+			esc, decoded, cur = true, true, next
+			c = takeCensus(cur)
+		}
+	}
 	for round := 0; round < decodeRounds && c.encoded; round++ {
 		next, pay, b, h := decodeSegments(cur)
 		if !b && !h {
@@ -84,13 +103,18 @@ func Derive(text string) Variants {
 	if payload == cur { // nothing but encoded segments
 		payload = ""
 	}
-	if c.strange >= 2 {
+	// Words that start no common word, in a row or many of them: a
+	// cipher, or text written backwards.
+	if c.strange >= 2 || (c.odd >= 2 && 4*c.odd >= c.words) {
 		if next, ok := decodeRot13(cur); ok {
 			rot, decoded, cur = true, true, next
 			c = takeCensus(cur)
 			if p, ok := decodeRot13(payload); ok {
 				payload = p
 			}
+		} else if next, ok := decodeReversed(cur); ok {
+			rev, decoded, cur = true, true, next
+			c = takeCensus(cur)
 		}
 	}
 	var normSig []string
@@ -106,12 +130,20 @@ func Derive(text string) Variants {
 		}
 	}
 	local := cur
-	joined := ""
+	joinedLetters := ""
 	if c.chain >= minSpacedLetters {
 		if local, spaced = joinSpaced(local); spaced {
-			joined = local
+			joinedLetters = local
 			c = takeCensus(local)
 		}
+	}
+	if c.marks >= minMarks || (c.accented >= minAccented && c.accented >= c.letters) {
+		if local, dia = stripMarks(local); dia {
+			c = takeCensus(local)
+		}
+	}
+	if c.joins >= minJoins || c.symbols >= minSymbolTokens || c.longRun >= minRunLetters {
+		local, joined = splitJoined(local)
 	}
 	if c.nonASCII {
 		local, homo = foldHomoglyphs(local)
@@ -119,14 +151,14 @@ func Derive(text string) Variants {
 	if c.leet || homo {
 		local, leet = undoLeet(local)
 	}
-	if spaced || homo || leet {
+	if spaced || homo || leet || dia || joined {
 		v.Texts = append(v.Texts, truncate(local, MaxVariantBytes(len(text))))
 	}
 	if spaced {
 		// When words were found by segmenting, also the letters joined
 		// without it: other languages and words the English list lacks
 		// keep their n-grams.
-		if raw, ok := joinSpacedWith(cur, false); ok && raw != joined {
+		if raw, ok := joinSpacedWith(cur, false); ok && raw != joinedLetters {
 			if raw = truncate(raw, MaxVariantBytes(len(text))); !contains(v.Texts, raw) {
 				v.Texts = append(v.Texts, raw)
 			}
@@ -135,7 +167,8 @@ func Derive(text string) Variants {
 	for _, s := range []struct {
 		on   bool
 		name string
-	}{{b64, SignalBase64}, {hex, SignalHex}, {rot, SignalRot13}, {spaced, SignalSpacedLetters}, {homo, SignalHomoglyphs}, {leet, SignalLeetspeak}} {
+	}{{b64, SignalBase64}, {hex, SignalHex}, {rot, SignalRot13}, {spaced, SignalSpacedLetters}, {homo, SignalHomoglyphs},
+		{leet, SignalLeetspeak}, {esc, SignalEscapes}, {rev, SignalReversed}, {joined, SignalJoinedWords}, {dia, SignalDiacritics}} {
 		if s.on {
 			v.Signals = append(v.Signals, s.name)
 		}
@@ -169,7 +202,8 @@ func truncate(s string, n int) string {
 // Signals lists every signal Normalize and Derive raise, in the order
 // MergeSignals keeps.
 var Signals = []string{SignalInvisible, SignalBidi, SignalTagChars,
-	SignalBase64, SignalHex, SignalRot13, SignalSpacedLetters, SignalHomoglyphs, SignalLeetspeak}
+	SignalBase64, SignalHex, SignalRot13, SignalSpacedLetters, SignalHomoglyphs, SignalLeetspeak,
+	SignalEscapes, SignalReversed, SignalJoinedWords, SignalDiacritics}
 
 // MergeSignals returns the union of signal lists in a fixed order (Signals
 // first, any other names after them, sorted), without duplicates: the
