@@ -1,5 +1,7 @@
 package textnorm
 
+import "strings"
+
 // ASCII byte classes, looked up once per byte by the scanners.
 const (
 	clLower  uint8 = 1 << iota // a-z
@@ -8,6 +10,7 @@ const (
 	clSym                      // + / - _ @ $ ! | (base64 and leetspeak symbols)
 	clHex                      // 0-9 a-f A-F
 	clGap                      // space, punctuation or symbol: may separate spaced letters
+	clJoin                     // joinSeparators: may join words run together
 	clLetter = clLower | clUpper
 	clToken  = clLetter | clDigit | clSym
 )
@@ -29,6 +32,9 @@ var asciiClass = func() (t [256]uint8) {
 		}
 		if (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F') {
 			t[c] |= clHex
+		}
+		if strings.IndexByte(joinSeparators, b) >= 0 {
+			t[c] |= clJoin
 		}
 		if b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f' ||
 			(b > ' ' && b < 0x7F && t[c]&(clLetter|clDigit) == 0) {

@@ -26,17 +26,19 @@ type census struct {
 
 // isJoin reports the separators that join words run together
 // (joinSeparators).
-func isJoin(c byte) bool {
-	switch c {
-	case '.', '_', '-', '/', '|', '+', '~', '*', ':':
-		return true
-	}
-	return false
-}
+func isJoin(c byte) bool { return asciiClass[c]&clJoin != 0 }
 
 // letterAround reports whether s[i] sits between two ASCII letters.
 func letterAround(s string, i int) bool {
 	return i > 0 && i+1 < len(s) && isASCIILetter(s[i-1]) && isASCIILetter(s[i+1])
+}
+
+// combiningMark reports the combining diacritical marks (the blocks
+// U+0300, U+1AB0, U+1DC0, U+20D0 and U+FE20) that pile up on letters in
+// "Zalgo" text.
+func combiningMark(r rune) bool {
+	return (r >= 0x0300 && r <= 0x036F) || (r >= 0x1AB0 && r <= 0x1AFF) || (r >= 0x1DC0 && r <= 0x1DFF) ||
+		(r >= 0x20D0 && r <= 0x20FF) || (r >= 0xFE20 && r <= 0xFE2F)
 }
 
 // longestLetterRun is the longest run of ASCII letters in s.
@@ -117,7 +119,7 @@ func takeCensus(s string) census {
 		runes, letters, digits, other, syms := 0, 0, 0, 0, 0
 		var seen uint8 // union of the classes of the token's ASCII bytes
 		hexOnly := true
-		prevLatin := false
+		latinEnd := -1 // end of the last accented Latin letter or mark on one
 		for j < len(s) {
 			ch := s[j]
 			if ch >= 0x80 {
@@ -128,11 +130,10 @@ func takeCensus(s string) census {
 				switch {
 				case latinLetter(r):
 					c.accented++
-					prevLatin = true
-				case prevLatin && unicode.Is(unicode.Mn, r):
+					latinEnd = j + n
+				case combiningMark(r) && (latinEnd == j || (j > i && isASCIILetter(s[j-1]))):
 					c.marks++
-				default:
-					prevLatin = false
+					latinEnd = j + n
 				}
 				other++
 				c.nonASCII = true
@@ -150,14 +151,11 @@ func takeCensus(s string) census {
 			switch {
 			case cl&clLetter != 0:
 				letters++
-				prevLatin = true
 			case cl&clDigit != 0:
 				digits++
-				prevLatin = false
 			default:
 				syms++
-				prevLatin = false
-				if isJoin(ch) && letterAround(s, j) {
+				if cl&clJoin != 0 && letterAround(s, j) {
 					c.joins++
 				}
 			}
