@@ -6,7 +6,7 @@ import (
 
 // Variants: every text a Suite scores is scored together with the
 // de-obfuscated variants textnorm.Derive finds in it (decoded base64, hex,
-// rot13 segments and escapes; reversed text read forwards; homoglyphs
+// rot13 segments, escapes and classical ciphers; reversed text read forwards; homoglyphs
 // folded, spaced letters joined, words run together split, diacritics
 // stripped, leetspeak undone), and each category keeps its maximum over the text and its
 // variants. Variants are computed per scored text — for the response stage,

@@ -74,6 +74,9 @@ func TestDeriveLinear(t *testing.T) {
 		"reversed":        "erongi lla ",
 		"accented":        "íǵń ",
 		"zalgo":           "i\u0334\u0335",
+		"morse":           ".. --. -. / ",
+		"morse marks":     ".-",
+		"caesar":          "Wkh vhfuhw ",
 	} {
 		text := strings.Repeat(unit, size/len(unit))
 		start := time.Now()

@@ -9,8 +9,9 @@
 // one.
 //
 // Variants (variants.go) holds the transformations that are not rune-local:
-// decoding base64, hex and rot13 segments, HTML character references and \u
-// escapes, reading text written backwards, folding confusable homoglyphs in
+// decoding base64, hex and rot13 segments, HTML character references, \u
+// escapes, Morse code, Caesar shifts and Atbash (cipher.go), reading text
+// written backwards, folding confusable homoglyphs in
 // mixed-script words, joining spaced-out letters, splitting words run
 // together (joined.go), stripping diacritics piled on Latin letters and
 // undoing leetspeak. They

@@ -38,6 +38,10 @@ const (
 	// SignalDiacritics: diacritics piled on Latin letters ("Íǵńóŕé", or
 	// combining marks stacked on them) were removed.
 	SignalDiacritics = "diacritics"
+	// SignalCipher: a run of words read as English only after a Caesar
+	// shift other than 13 or Atbash ("Zkdw duh wkh..."), or Morse code
+	// (".-- .... .- -"), was decoded.
+	SignalCipher = "cipher"
 )
 
 // MaxVariants is the most texts Derive returns: the decoded text, the
@@ -76,7 +80,7 @@ func MaxVariantBytes(n int) int { return n + 64 }
 // same text: whole and streamed checks score the same windows the same way.
 func Derive(text string) Variants {
 	var v Variants
-	var b64, hex, rot, spaced, homo, leet, esc, rev, joined, dia bool
+	var b64, hex, rot, spaced, homo, leet, esc, rev, joined, dia, ciph bool
 	cur := text
 	decoded := false
 	payload := "" // the decoded segments alone
@@ -84,6 +88,12 @@ func Derive(text string) Variants {
 	if c.escapes >= minEscapes {
 		if next, ok := decodeEscapes(cur); ok {
 			esc, decoded, cur = true, true, next
+			c = takeCensus(cur)
+		}
+	}
+	if maybeMorse(cur) {
+		if next, ok := decodeMorse(cur); ok {
+			ciph, decoded, cur = true, true, next
 			c = takeCensus(cur)
 		}
 	}
@@ -115,6 +125,11 @@ func Derive(text string) Variants {
 		} else if next, ok := decodeReversed(cur); ok {
 			rev, decoded, cur = true, true, next
 			c = takeCensus(cur)
+		} else if m, ok := likelySubstitution(cur); ok {
+			if next, ok := decodeSubstitution(cur, m); ok {
+				ciph, decoded, cur = true, true, next
+				c = takeCensus(cur)
+			}
 		}
 	}
 	var normSig []string
@@ -168,7 +183,8 @@ func Derive(text string) Variants {
 		on   bool
 		name string
 	}{{b64, SignalBase64}, {hex, SignalHex}, {rot, SignalRot13}, {spaced, SignalSpacedLetters}, {homo, SignalHomoglyphs},
-		{leet, SignalLeetspeak}, {esc, SignalEscapes}, {rev, SignalReversed}, {joined, SignalJoinedWords}, {dia, SignalDiacritics}} {
+		{leet, SignalLeetspeak}, {esc, SignalEscapes}, {rev, SignalReversed}, {joined, SignalJoinedWords}, {dia, SignalDiacritics},
+		{ciph, SignalCipher}} {
 		if s.on {
 			v.Signals = append(v.Signals, s.name)
 		}
@@ -203,7 +219,7 @@ func truncate(s string, n int) string {
 // MergeSignals keeps.
 var Signals = []string{SignalInvisible, SignalBidi, SignalTagChars,
 	SignalBase64, SignalHex, SignalRot13, SignalSpacedLetters, SignalHomoglyphs, SignalLeetspeak,
-	SignalEscapes, SignalReversed, SignalJoinedWords, SignalDiacritics}
+	SignalEscapes, SignalReversed, SignalJoinedWords, SignalDiacritics, SignalCipher}
 
 // MergeSignals returns the union of signal lists in a fixed order (Signals
 // first, any other names after them, sorted), without duplicates: the
