@@ -5,16 +5,18 @@ import (
 )
 
 // Variants: every text a Suite scores is scored together with the
-// de-obfuscated variants textnorm.Derive finds in it (decoded base64, hex,
-// rot13 segments, escapes and classical ciphers; reversed text read forwards; homoglyphs
-// folded, spaced letters joined, words run together split, diacritics
-// stripped, leetspeak undone), and each category keeps its maximum over the text and its
+// de-obfuscated variants textnorm.Derive finds in it (decoded base64, hex
+// and rot13 segments, escapes and classical ciphers; reversed text read
+// forwards; homoglyphs folded, spaced letters joined, words run together
+// split, diacritics stripped, leetspeak undone; a split payload
+// assembled), and each category keeps its maximum over the text and its
 // variants. Variants are computed per scored text — for the response stage,
 // per window of the check plan — so a text gets the same variants whether it
 // was checked whole or streamed. Most texts have none and cost one cheap
 // scan; a text has at most textnorm.MaxVariants, each no longer than the
 // text (plus a little), so the scoring work grows at most 1 + MaxVariants
-// times (in practice: a decoded text, its payload alone, one de-obfuscated).
+// times (in practice: a decoded text, its payload alone, one de-obfuscated,
+// one assembled).
 
 // WithVariants returns a Suite over the same models that scores variants
 // (on, the default) or only the texts themselves (off: for measuring what

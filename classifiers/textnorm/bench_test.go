@@ -77,6 +77,9 @@ func TestDeriveLinear(t *testing.T) {
 		"morse":           ".. --. -. / ",
 		"morse marks":     ".-",
 		"caesar":          "Wkh vhfuhw ",
+		"split parts":     `a = "x" `,
+		"split plus":      `a = "x" b = "y" a + b + `,
+		"quotes":          `"`,
 	} {
 		text := strings.Repeat(unit, size/len(unit))
 		start := time.Now()

@@ -13,8 +13,9 @@
 // escapes, Morse code, Caesar shifts and Atbash (cipher.go), reading text
 // written backwards, folding confusable homoglyphs in
 // mixed-script words, joining spaced-out letters, splitting words run
-// together (joined.go), stripping diacritics piled on Latin letters and
-// undoing leetspeak. They
+// together (joined.go), stripping diacritics piled on Latin letters,
+// undoing leetspeak and assembling payloads split into quoted parts
+// (split.go). They
 // never replace the normalised text: each variant is an extra text that the
 // classifiers score too (the maximum per category is kept), so a wrong guess
 // can only add a score, never hide the original.

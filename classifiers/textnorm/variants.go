@@ -38,6 +38,10 @@ const (
 	// SignalDiacritics: diacritics piled on Latin letters ("Íǵńóŕé", or
 	// combining marks stacked on them) were removed.
 	SignalDiacritics = "diacritics"
+	// SignalSplitPayload: quoted parts that the text asks to be put
+	// together ('a = "…" b = "…" z = a + b', 'Part 1 is "…", Part 2 is
+	// "…"') were assembled and scored as a text of their own.
+	SignalSplitPayload = "split_payload"
 	// SignalCipher: a run of words read as English only after a Caesar
 	// shift other than 13 or Atbash ("Zkdw duh wkh..."), or Morse code
 	// (".-- .... .- -"), was decoded.
@@ -47,7 +51,8 @@ const (
 // MaxVariants is the most texts Derive returns: the decoded text, the
 // decoded segments alone (when the text had more than them), the
 // de-obfuscated one and, for spaced-out letters, the letters joined
-// without word segmentation.
+// without word segmentation; an assembled split payload takes a place
+// left free.
 const MaxVariants = 4
 
 // decodeRounds bounds nested encodings (base64 of hex, ...).
@@ -62,8 +67,10 @@ type Variants struct {
 	// one per line (when the text had more than them: a payload is judged
 	// on its own too, not only diluted by the text that carries it, e.g.
 	// "Here is the data you asked for: <base64>"); then the decoded text
-	// (or the original) with homoglyphs folded, spaced letters joined and
-	// leetspeak undone (when any of these applied).
+	// (or the original) with homoglyphs folded, spaced letters joined,
+	// words run together split, diacritics stripped and leetspeak undone
+	// (when any of these applied); then, if there is
+	// room, the parts of a split payload assembled.
 	Texts []string
 	// Signals name the transformations that applied (Signal* constants,
 	// in MergeSignals order), plus Normalize's signals for decoded text.
@@ -80,7 +87,7 @@ func MaxVariantBytes(n int) int { return n + 64 }
 // same text: whole and streamed checks score the same windows the same way.
 func Derive(text string) Variants {
 	var v Variants
-	var b64, hex, rot, spaced, homo, leet, esc, rev, joined, dia, ciph bool
+	var b64, hex, rot, spaced, homo, leet, esc, rev, joined, dia, ciph, split bool
 	cur := text
 	decoded := false
 	payload := "" // the decoded segments alone
@@ -179,12 +186,22 @@ func Derive(text string) Variants {
 			}
 		}
 	}
+	// A payload split into quoted parts, assembled (from the decoded
+	// text), when there is room for it.
+	if len(v.Texts) < MaxVariants && maybeSplit(cur) {
+		if a, ok := assembleSplit(cur); ok {
+			if a = truncate(Normalize(a).Text, MaxVariantBytes(len(text))); a != "" && a != text && !contains(v.Texts, a) {
+				v.Texts = append(v.Texts, a)
+				split = true
+			}
+		}
+	}
 	for _, s := range []struct {
 		on   bool
 		name string
 	}{{b64, SignalBase64}, {hex, SignalHex}, {rot, SignalRot13}, {spaced, SignalSpacedLetters}, {homo, SignalHomoglyphs},
 		{leet, SignalLeetspeak}, {esc, SignalEscapes}, {rev, SignalReversed}, {joined, SignalJoinedWords}, {dia, SignalDiacritics},
-		{ciph, SignalCipher}} {
+		{ciph, SignalCipher}, {split, SignalSplitPayload}} {
 		if s.on {
 			v.Signals = append(v.Signals, s.name)
 		}
@@ -219,7 +236,7 @@ func truncate(s string, n int) string {
 // MergeSignals keeps.
 var Signals = []string{SignalInvisible, SignalBidi, SignalTagChars,
 	SignalBase64, SignalHex, SignalRot13, SignalSpacedLetters, SignalHomoglyphs, SignalLeetspeak,
-	SignalEscapes, SignalReversed, SignalJoinedWords, SignalDiacritics, SignalCipher}
+	SignalEscapes, SignalReversed, SignalJoinedWords, SignalDiacritics, SignalCipher, SignalSplitPayload}
 
 // MergeSignals returns the union of signal lists in a fixed order (Signals
 // first, any other names after them, sorted), without duplicates: the
