@@ -122,7 +122,7 @@ func (s *Suite) Score(ctx context.Context, stage types.Stage, texts []string) ([
 // ScoreSignals is Score that also returns, per text, the signals raised
 // while deriving its variants (textnorm.Signal*: base64, hex, rot13,
 // spaced_letters, homoglyphs, leetspeak, escapes, reversed, joined_words,
-// diacritics, cipher, split_payload).
+// diacritics, cipher, split_payload, encoding).
 func (s *Suite) ScoreSignals(ctx context.Context, stage types.Stage, texts []string) ([]types.Scores, [][]string, error) {
 	x := s.expand(texts)
 	out := make([]types.Scores, len(texts))

@@ -80,6 +80,11 @@ func TestDeriveLinear(t *testing.T) {
 		"split parts":     `a = "x" `,
 		"split plus":      `a = "x" b = "y" a + b + `,
 		"quotes":          `"`,
+		"base32":          "NFTW433SMUQHI2DF",
+		"base85":          "X=iS4a%CWNXk{RBb!=sG ",
+		"uu lines":        "E:6=N;W)E('1H92!R=6QE<R!A;F0@<')I;G0@=&AE('-E8W)E=   \n",
+		"braille":         "⠊⠛⠝ ",
+		"nato":            "India Golf ",
 	} {
 		text := strings.Repeat(unit, size/len(unit))
 		start := time.Now()

@@ -22,6 +22,8 @@ type census struct {
 	marks    int  // combining marks after Latin letters
 	accented int  // accented Latin letters
 	letters  int  // ASCII letters
+	braille  int  // Braille cells
+	nato     int  // longest run of words that start like a NATO code word
 }
 
 // isJoin reports the separators that join words run together
@@ -84,6 +86,7 @@ func takeCensus(s string) census {
 	hexTokens := 0
 	chain, lastSingle := 0, -1 // lastSingle: end of the last one-letter token
 	strange := 0               // current run of strange words
+	nato := 0                  // current run of NATO-like words
 	for i := 0; i < len(s); {
 		b := s[i]
 		if b < 0x80 && asciiClass[b]&clToken == 0 {
@@ -107,6 +110,9 @@ func takeCensus(s string) census {
 		if b >= 0x80 {
 			c.nonASCII = true
 			if r, n := utf8.DecodeRuneInString(s[i:]); !atom(r) {
+				if r >= 0x2800 && r <= 0x28FF {
+					c.braille++
+				}
 				if unicode.Is(unicode.So, r) {
 					c.symbols++
 				}
@@ -192,6 +198,12 @@ func takeCensus(s string) census {
 			chain, lastSingle = 0, -1
 		}
 		if other == 0 && digits == 0 && syms == 0 && letters >= 3 {
+			if l0, l1, l2 := s[i]|0x20, s[i+1]|0x20, s[i+2]|0x20; l0-'a' < 26 && l1-'a' < 26 && l2-'a' < 26 && natoPrefix[prefixIndex(l0, l1, l2)] {
+				nato++
+				c.nato = max(c.nato, nato)
+			} else {
+				nato = 0
+			}
 			c.words++
 			if !hasPrefix(s[i]|0x20, s[i+1]|0x20, s[i+2]|0x20) {
 				c.odd++

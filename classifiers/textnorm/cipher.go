@@ -130,10 +130,8 @@ func maybeMorse(s string) bool {
 // separated by white space, with "/", "|" or two spaces or more between
 // words; it is decoded when it has at least minMorseLetters codes, three
 // different letters, and nearly all of its codes are valid.
-func decodeMorse(s string) (string, bool) {
-	var b strings.Builder
-	changed := false
-	start := 0
+func decodeMorse(s string) (out, payload string, ok bool) {
+	var sp splice
 	var dec, code []byte
 	for i := 0; i < len(s); {
 		if morseMarkLen(s, i) == 0 {
@@ -194,21 +192,11 @@ func decodeMorse(s string) (string, bool) {
 			flush()
 		}
 		if codes >= minMorseLetters && distinct >= 3 && spaced && 10*bad <= codes {
-			if !changed {
-				b.Grow(len(s))
-				changed = true
-			}
-			b.WriteString(s[start:i])
-			b.WriteString(strings.TrimSpace(string(dec)))
-			start = end
+			sp.replace(s, i, end, strings.TrimSpace(string(dec)))
 		}
 		i = max(end, i+1)
 	}
-	if !changed {
-		return s, false
-	}
-	b.WriteString(s[start:])
-	return b.String(), true
+	return sp.result(s)
 }
 
 // morseMarkLen is the length of the dot or dash at s[i], or 0.

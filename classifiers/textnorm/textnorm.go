@@ -10,15 +10,15 @@
 //
 // Variants (variants.go) holds the transformations that are not rune-local:
 // decoding base64, hex and rot13 segments, HTML character references, \u
-// escapes, Morse code, Caesar shifts and Atbash (cipher.go), reading text
-// written backwards, folding confusable homoglyphs in
-// mixed-script words, joining spaced-out letters, splitting words run
-// together (joined.go), stripping diacritics piled on Latin letters,
-// undoing leetspeak and assembling payloads split into quoted parts
-// (split.go). They
-// never replace the normalised text: each variant is an extra text that the
-// classifiers score too (the maximum per category is kept), so a wrong guess
-// can only add a score, never hide the original.
+// escapes, Morse code, Caesar shifts and Atbash (cipher.go), base32,
+// Ascii85, Base85, uuencode, Braille and the NATO alphabet (encodings.go);
+// reading text written backwards; folding confusable homoglyphs in
+// mixed-script words; joining spaced-out letters; splitting words run
+// together (joined.go); stripping diacritics piled on Latin letters;
+// undoing leetspeak; and assembling payloads split into quoted parts
+// (split.go). They never replace the normalised text: each variant is an
+// extra text that the classifiers score too (the maximum per category is
+// kept), so a wrong guess can only add a score, never hide the original.
 //
 // Signals record what was found, for the policy (see the Signal constants).
 // Normalisation only affects what classifiers see. Offsets of findings and

@@ -43,9 +43,13 @@ const (
 	// "…"') were assembled and scored as a text of their own.
 	SignalSplitPayload = "split_payload"
 	// SignalCipher: a run of words read as English only after a Caesar
-	// shift other than 13 or Atbash ("Zkdw duh wkh..."), or Morse code
-	// (".-- .... .- -"), was decoded.
+	// shift other than 13 or Atbash ("Zkdw duh wkh..."), Morse code
+	// (".-- .... .- -"), Braille ("⠊⠛⠝⠕⠗⠑") or the NATO spelling alphabet
+	// ("India Golf November Oscar Romeo Echo") was decoded.
 	SignalCipher = "cipher"
+	// SignalEncoding: a base32, Ascii85, Base85 or uuencoded segment
+	// decoded to text.
+	SignalEncoding = "encoding"
 )
 
 // MaxVariants is the most texts Derive returns: the decoded text, the
@@ -87,7 +91,7 @@ func MaxVariantBytes(n int) int { return n + 64 }
 // same text: whole and streamed checks score the same windows the same way.
 func Derive(text string) Variants {
 	var v Variants
-	var b64, hex, rot, spaced, homo, leet, esc, rev, joined, dia, ciph, split bool
+	var b64, hex, rot, spaced, homo, leet, esc, rev, joined, dia, ciph, split, other bool
 	cur := text
 	decoded := false
 	payload := "" // the decoded segments alone
@@ -98,9 +102,25 @@ func Derive(text string) Variants {
 			c = takeCensus(cur)
 		}
 	}
-	if maybeMorse(cur) {
-		if next, ok := decodeMorse(cur); ok {
-			ciph, decoded, cur = true, true, next
+	// Letter codes and byte encodings that base64 and hex do not cover;
+	// the decoded pieces alone are a payload, as for base64.
+	for _, d := range []struct {
+		on     bool
+		decode func(string) (string, string, bool)
+		flag   *bool
+	}{
+		{maybeMorse(cur), decodeMorse, &ciph},
+		{c.braille >= minBraille, decodeBraille, &ciph},
+		{c.nato >= minNATO, decodeNATO, &ciph},
+		{c.encoded, decodeEncodings, &other},
+		{true, decodeUU, &other},
+	} {
+		if !d.on {
+			continue
+		}
+		if next, pay, ok := d.decode(cur); ok {
+			*d.flag, decoded, cur = true, true, next
+			payload = joinPayload(payload, pay)
 			c = takeCensus(cur)
 		}
 	}
@@ -110,7 +130,7 @@ func Derive(text string) Variants {
 			break
 		}
 		if round == 0 {
-			payload = pay
+			payload = joinPayload(payload, pay)
 		} else {
 			payload, _, _, _ = decodeSegments(payload)
 		}
@@ -201,7 +221,7 @@ func Derive(text string) Variants {
 		name string
 	}{{b64, SignalBase64}, {hex, SignalHex}, {rot, SignalRot13}, {spaced, SignalSpacedLetters}, {homo, SignalHomoglyphs},
 		{leet, SignalLeetspeak}, {esc, SignalEscapes}, {rev, SignalReversed}, {joined, SignalJoinedWords}, {dia, SignalDiacritics},
-		{ciph, SignalCipher}, {split, SignalSplitPayload}} {
+		{ciph, SignalCipher}, {split, SignalSplitPayload}, {other, SignalEncoding}} {
 		if s.on {
 			v.Signals = append(v.Signals, s.name)
 		}
@@ -210,6 +230,14 @@ func Derive(text string) Variants {
 		v.Signals = MergeSignals(v.Signals, normSig)
 	}
 	return v
+}
+
+// joinPayload adds decoded pieces to the payload, one per line.
+func joinPayload(payload, more string) string {
+	if payload == "" {
+		return more
+	}
+	return payload + "\n" + more
 }
 
 func contains(list []string, s string) bool {
@@ -236,7 +264,7 @@ func truncate(s string, n int) string {
 // MergeSignals keeps.
 var Signals = []string{SignalInvisible, SignalBidi, SignalTagChars,
 	SignalBase64, SignalHex, SignalRot13, SignalSpacedLetters, SignalHomoglyphs, SignalLeetspeak,
-	SignalEscapes, SignalReversed, SignalJoinedWords, SignalDiacritics, SignalCipher, SignalSplitPayload}
+	SignalEscapes, SignalReversed, SignalJoinedWords, SignalDiacritics, SignalCipher, SignalSplitPayload, SignalEncoding}
 
 // MergeSignals returns the union of signal lists in a fixed order (Signals
 // first, any other names after them, sorted), without duplicates: the
