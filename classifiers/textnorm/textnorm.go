@@ -47,6 +47,13 @@ const (
 	// normalised text (so it is scored) and the rest removed. Tag sequences
 	// that form an emoji flag (after U+1F3F4) are removed quietly.
 	SignalTagChars = "tag_chars"
+	// SignalVariationSelectors: supplementary variation selectors
+	// (U+E0100-U+E01EF) that do not follow a Han ideograph were found.
+	// Each can hide one byte (VS17 + b - 16, after an emoji: "😈" and a
+	// run of them); the printable ASCII they encode is kept in the
+	// normalised text and the rest removed. After an ideograph they form an
+	// ideographic variation sequence and are removed quietly.
+	SignalVariationSelectors = "variation_selectors"
 )
 
 // Result is normalised text plus the signals raised while producing it.
@@ -90,6 +97,11 @@ type Stripper struct {
 	prev rune  // the last rune kept
 	flag uint8 // tag characters in the emoji flag sequence after prev
 	bits uint8
+	// A UTF-8 sequence being read from variation selectors: its bytes
+	// so far and how many it has in all.
+	pend  [utf8.UTFMax]byte
+	npend uint8
+	need  uint8
 }
 
 // Signal bits of Stripper.Bits, in Signals order.
@@ -97,7 +109,11 @@ const (
 	BitInvisible uint8 = 1 << iota
 	BitBidi
 	BitTags
+	BitVariation
 )
+
+// StripperBits is how many signal bits Stripper.Bits uses.
+const StripperBits = 4
 
 const (
 	blackFlag   = 0x1F3F4 // base of emoji tag sequences (subdivision flags)
@@ -109,7 +125,7 @@ const (
 // false).
 func (s *Stripper) Rune(r rune) (out rune, keep bool) {
 	if !removable(r) {
-		s.prev, s.flag = r, 0
+		s.prev, s.flag, s.npend = r, 0, 0
 		return r, true
 	}
 	switch {
@@ -133,11 +149,50 @@ func (s *Stripper) Rune(r rune) (out rune, keep bool) {
 			s.prev = r - 0xE0000
 			return s.prev, true
 		}
+	case r >= 0xE0100 && r <= 0xE01EF && (s.npend > 0 || !unicode.Is(unicode.Han, s.prev)):
+		// A byte smuggled in a variation selector: VS17 is 16.
+		s.bits |= BitVariation
+		if out, ok := s.smuggled(byte(r - 0xE0100 + 16)); ok {
+			s.prev = out
+			return out, true
+		}
+		return 0, false
 	case benign(r, s.prev):
 	case isBidi(r):
 		s.bits |= BitBidi
 	default:
 		s.bits |= BitInvisible
+	}
+	return 0, false
+}
+
+// smuggled reads one byte hidden in a variation selector: printable
+// ASCII is kept, a multi-byte UTF-8 sequence is kept once complete
+// ("über" hides five bytes), anything else is dropped.
+func (s *Stripper) smuggled(b byte) (rune, bool) {
+	switch {
+	case s.npend > 0 && b&0xC0 == 0x80:
+		s.pend[s.npend] = b
+		if s.npend++; s.npend < s.need {
+			return 0, false
+		}
+		r, _ := utf8.DecodeRune(s.pend[:s.npend])
+		s.npend = 0
+		return r, r != utf8.RuneError && unicode.IsPrint(r)
+	case b >= 0xC2 && b <= 0xF4:
+		s.pend[0], s.npend = b, 1
+		s.need = 2
+		if b >= 0xE0 {
+			s.need = 3
+		}
+		if b >= 0xF0 {
+			s.need = 4
+		}
+		return 0, false
+	}
+	s.npend = 0
+	if b >= 0x20 && b < 0x7F {
+		return rune(b), true
 	}
 	return 0, false
 }
@@ -168,6 +223,9 @@ func (s *Stripper) Signals() []string {
 	}
 	if s.bits&BitTags != 0 {
 		out = append(out, SignalTagChars)
+	}
+	if s.bits&BitVariation != 0 {
+		out = append(out, SignalVariationSelectors)
 	}
 	return out
 }

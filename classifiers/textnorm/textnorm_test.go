@@ -24,6 +24,12 @@ func TestNormalize(t *testing.T) {
 		{"khmer invisible vowel", "a\u17b4b", "ab", []string{SignalInvisible}},
 		{"emoji zwj kept quiet", "👨\u200d👩", "👨👩", nil},
 		{"variation selector quiet", "❤\ufe0f", "❤", nil},
+		{"ideographic variation sequence quiet", "葛\U000E0100城", "葛城", nil},
+		{"bytes in variation selectors", "😈\U000E0159\U000E0157\U000E015E\U000E015F\U000E0162\U000E0155\ufe0a", "😈ignore",
+			[]string{SignalVariationSelectors}},
+		{"unprintable byte in a variation selector", "ok\U000E01EF", "ok", []string{SignalVariationSelectors}},
+		{"utf-8 in variation selectors", "😈\U000E01B3\U000E01AC\U000E0152\U000E0155\U000E0162", "😈über", []string{SignalVariationSelectors}},
+		{"cut utf-8 in variation selectors", "😈\U000E01B3x\U000E0152", "😈xb", []string{SignalVariationSelectors}},
 		{"soft hyphen", "pass\u00adword", "password", []string{SignalInvisible}},
 		{"invalid utf8 replaced", "a\xffb", "a\uFFFDb", nil},
 	}
@@ -41,7 +47,7 @@ func TestNormalize(t *testing.T) {
 }
 
 func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{"", "abc", "ｉｇ\u200bn", "\U000E0041", "\xff\xfe", "ﷺ"} {
+	for _, s := range []string{"", "abc", "ｉｇ\u200bn", "\U000E0041", "\xff\xfe", "ﷺ", "😈\U000E0159\U000E0157", "葛\U000E0100"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -262,7 +262,7 @@ func truncate(s string, n int) string {
 
 // Signals lists every signal Normalize and Derive raise, in the order
 // MergeSignals keeps.
-var Signals = []string{SignalInvisible, SignalBidi, SignalTagChars,
+var Signals = []string{SignalInvisible, SignalBidi, SignalTagChars, SignalVariationSelectors,
 	SignalBase64, SignalHex, SignalRot13, SignalSpacedLetters, SignalHomoglyphs, SignalLeetspeak,
 	SignalEscapes, SignalReversed, SignalJoinedWords, SignalDiacritics, SignalCipher, SignalSplitPayload, SignalEncoding}
 

@@ -317,7 +317,7 @@ func (st *Stream) EndSegment(ctx context.Context) {
 // signals changes; with the findings it tells the filter whether a new
 // policy evaluation is needed.
 func (st *Stream) Version() int {
-	return st.version<<3 | int(st.strip.Bits())
+	return st.version<<textnorm.StripperBits | int(st.strip.Bits())
 }
 
 // Windows is the number of windows scored so far.

@@ -30,7 +30,9 @@
 #     refusal; it escalates so that someone can follow up;
 #   - secrets are masked (credentials must never reach a model provider);
 #     PII passes unless the tenant opts in (see tenant "strict");
-#   - Unicode tag characters (a way to smuggle hidden instructions) escalate.
+#   - Unicode tag characters and bytes hidden in variation selectors (ways
+#     to smuggle hidden instructions; neither has a benign use in a prompt)
+#     escalate.
 #   Response stage, by default: harm categories escalate and block at the
 #   harm model's response-stage thresholds (benign answers score higher
 #   than benign prompts, so these are higher); prompt_injection (0.642)

@@ -109,6 +109,17 @@ test_tag_chars_escalate if {
 	d.rules == ["signal.tag_chars"]
 }
 
+test_variation_selectors_escalate if {
+	d := warden.decision with input as object.union(base, {"signals": ["variation_selectors"]})
+	d.action == "escalate"
+	d.rules == ["signal.variation_selectors"]
+}
+
+test_other_signals_alone_allow if {
+	d := warden.decision with input as object.union(base, {"signals": ["joined_words", "escapes", "cipher"]})
+	d.action == "allow"
+}
+
 test_block_wins_and_keeps_redactions if {
 	f := {"type": "GITHUB_TOKEN", "class": "secret", "start": 0, "end": 40, "score": 1}
 	d := warden.decision with input as object.union(base, object.union({"scores": {"prompt_injection": 0.99}}, found([f])))
