@@ -11,6 +11,7 @@ const (
 	clHex                      // 0-9 a-f A-F
 	clGap                      // space, punctuation or symbol: may separate spaced letters
 	clJoin                     // joinSeparators: may join words run together
+	clSpace                    // ASCII white space
 	clLetter = clLower | clUpper
 	clToken  = clLetter | clDigit | clSym
 )
@@ -32,6 +33,9 @@ var asciiClass = func() (t [256]uint8) {
 		}
 		if (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F') {
 			t[c] |= clHex
+		}
+		if b == ' ' || (b >= '\t' && b <= '\r') {
+			t[c] |= clSpace
 		}
 		if strings.IndexByte(joinSeparators, b) >= 0 {
 			t[c] |= clJoin

@@ -8,22 +8,25 @@ import (
 // census is one cheap pass over a text that tells which transformations
 // could apply, so that Derive runs only those (most texts need none).
 type census struct {
-	encoded  bool // a base64-like run, or hex bytes
-	leet     bool // a token mixing letters with digits or leet symbols
-	chain    int  // longest chain of one-letter tokens with short gaps
-	nonASCII bool // look-alike letters are possible
-	strange  int  // longest run of ASCII words whose first three letters start no common word
-	odd      int  // ASCII words whose first three letters start no common word
-	words    int  // ASCII words of three letters or more
-	escapes  int  // "&#" character references and \u escapes
-	joins    int  // ASCII letters joined by a separator ("a.b", "a_b")
-	symbols  int  // emoji and other symbols
-	longRun  int  // longest run of ASCII letters alone
-	marks    int  // combining marks after Latin letters
-	accented int  // accented Latin letters
-	letters  int  // ASCII letters
-	braille  int  // Braille cells
-	nato     int  // longest run of words that start like a NATO code word
+	encoded    bool // a base64-like run, or hex bytes
+	leet       bool // a token mixing letters with digits or leet symbols
+	chain      int  // longest chain of one-letter tokens with short gaps
+	nonASCII   bool // look-alike letters are possible
+	strange    int  // longest run of ASCII words whose first three letters start no common word
+	odd        int  // ASCII words whose first three letters start no common word
+	words      int  // ASCII words of three letters or more
+	backward   int  // ASCII words whose last three letters, reversed, start a common word
+	escapes    int  // "&#" character references and \u escapes
+	joins      int  // ASCII letters joined by a separator ("a.b", "a_b")
+	symbols    int  // emoji and other symbols
+	longRun    int  // longest run of ASCII letters alone
+	runLetters int  // ASCII letters in tokens with a run of minRunLetters or more
+	fieldJoins int  // most joins (see joins) between two white spaces
+	marks      int  // combining marks after Latin letters
+	accented   int  // accented Latin letters
+	letters    int  // ASCII letters
+	braille    int  // Braille cells
+	nato       int  // longest run of words that start like a NATO code word
 }
 
 // isJoin reports the separators that join words run together
@@ -87,6 +90,7 @@ func takeCensus(s string) census {
 	chain, lastSingle := 0, -1 // lastSingle: end of the last one-letter token
 	strange := 0               // current run of strange words
 	nato := 0                  // current run of NATO-like words
+	fj := 0                    // joins since the last white space
 	for i := 0; i < len(s); {
 		b := s[i]
 		if b < 0x80 && asciiClass[b]&clToken == 0 {
@@ -103,6 +107,10 @@ func takeCensus(s string) census {
 			}
 			if isJoin(b) && letterAround(s, i) {
 				c.joins++
+				fj++
+				c.fieldJoins = max(c.fieldJoins, fj)
+			} else if asciiClass[b]&clSpace != 0 {
+				fj = 0
 			}
 			i++
 			continue
@@ -163,6 +171,8 @@ func takeCensus(s string) census {
 				syms++
 				if cl&clJoin != 0 && letterAround(s, j) {
 					c.joins++
+					fj++
+					c.fieldJoins = max(c.fieldJoins, fj)
 				}
 			}
 			j++
@@ -171,10 +181,13 @@ func takeCensus(s string) census {
 		upper, lower := seen&clUpper != 0, seen&clLower != 0
 		c.letters += letters
 		if letters >= minRunLetters {
-			if letters == runes {
-				c.longRun = max(c.longRun, letters)
-			} else {
-				c.longRun = max(c.longRun, longestLetterRun(s[i:j]))
+			run := letters
+			if letters != runes {
+				run = longestLetterRun(s[i:j])
+			}
+			if run >= minRunLetters {
+				c.longRun = max(c.longRun, run)
+				c.runLetters += letters
 			}
 		}
 		// A single letter, or single letters joined by a separator
@@ -205,6 +218,9 @@ func takeCensus(s string) census {
 				nato = 0
 			}
 			c.words++
+			if hasPrefix(s[j-1]|0x20, s[j-2]|0x20, s[j-3]|0x20) {
+				c.backward++
+			}
 			if !hasPrefix(s[i]|0x20, s[i+1]|0x20, s[i+2]|0x20) {
 				c.odd++
 				strange++

@@ -45,8 +45,8 @@ const minCipherLetters = 20
 // likelySubstitution picks, by the letter frequencies of the words of s
 // that start no common word, the Caesar shift (other than 0 and 13: rot13
 // is tried on its own) or Atbash that makes them read most like English.
-// ok is false when there are too few such letters or when they already
-// read more like English than under any of them.
+// ok is false when there are too few such letters or when no candidate
+// reads clearly more like English than they do.
 func likelySubstitution(s string) (m substitution, ok bool) {
 	// Letters of the words that start no common word: the cipher text,
 	// not the English request around it.
@@ -76,8 +76,10 @@ func likelySubstitution(s string) (m substitution, ok bool) {
 		}
 		return t
 	}
+	// A candidate must beat the text as it stands by a quarter: letters of
+	// another language's words fit some shift a little better by chance.
 	id := caesar(0)
-	best := score(&id)
+	best := score(&id) * 5 / 4
 	for shift := 1; shift < 26; shift++ {
 		if shift == 13 {
 			continue

@@ -16,7 +16,6 @@ import (
 const (
 	minJoinedParts  = 5  // words joined by one separator in one field
 	minHyphenParts  = 7  // the same for hyphens ("state-of-the-art" is prose)
-	minJoins        = 3  // census: letter-separator-letter triples before looking
 	minSymbolTokens = 3  // emoji tokens between words before looking
 	minRunLetters   = 14 // a run of letters this long is segmented into words
 	joinSeparators  = "._-/|+~*:"
@@ -29,20 +28,42 @@ const (
 	minAccented = 8 // accented Latin letters, when most letters are
 )
 
+// joinCues says which kinds of words run together the census saw, so
+// that splitJoined looks only for those.
+type joinCues struct {
+	separators bool // a field with enough letter-separator-letter joins
+	symbols    bool // enough emoji
+	runs       bool // most letters in runs of minRunLetters or more
+}
+
+// cues reads the joinCues of a census.
+func (c *census) cues() joinCues {
+	return joinCues{
+		separators: c.fieldJoins >= minJoinedParts-1,
+		symbols:    c.symbols >= minSymbolTokens,
+		runs:       c.longRun >= minRunLetters && 2*c.runLetters >= c.letters,
+	}
+}
+
+func (j joinCues) any() bool { return j.separators || j.symbols || j.runs }
+
 // splitJoined splits words run together (see minJoinedParts) into words
 // separated by spaces, and drops emoji tokens that separate words. It
 // reports whether anything changed.
-func splitJoined(s string) (string, bool) {
+func splitJoined(s string, cues joinCues) (string, bool) {
 	// Emoji separators: tokens made only of symbols, counted first.
-	words, symbolTokens := 0, 0
-	forFields(s, func(i, j int) {
-		if symbolsOnly(s[i:j]) {
-			symbolTokens++
-		} else {
-			words++
-		}
-	})
-	dropSymbols := symbolTokens >= minSymbolTokens && 2*symbolTokens >= words
+	dropSymbols := false
+	if cues.symbols {
+		words, symbolTokens := 0, 0
+		forFields(s, func(i, j int) {
+			if symbolsOnly(s[i:j]) {
+				symbolTokens++
+			} else {
+				words++
+			}
+		})
+		dropSymbols = symbolTokens >= minSymbolTokens && 2*symbolTokens >= words
+	}
 	var b strings.Builder
 	changed := false
 	start := 0
@@ -53,7 +74,7 @@ func splitJoined(s string) (string, bool) {
 		if dropSymbols && symbolsOnly(f) {
 			out, ok = "", true
 		} else {
-			out, ok = unjoinField(f)
+			out, ok = unjoinField(f, cues)
 		}
 		if !ok {
 			return
@@ -84,22 +105,42 @@ func splitJoined(s string) (string, bool) {
 func forFields(s string, f func(i, j int)) {
 	i := 0
 	for i < len(s) {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsSpace(r) {
+		if n := spaceAt(s, i); n > 0 {
 			i += n
 			continue
 		}
 		j := i
 		for j < len(s) {
-			r2, n2 := utf8.DecodeRuneInString(s[j:])
-			if unicode.IsSpace(r2) {
+			if c := s[j]; c < 0x80 {
+				if asciiClass[c]&clSpace != 0 {
+					break
+				}
+				j++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(s[j:])
+			if unicode.IsSpace(r) {
 				break
 			}
-			j += n2
+			j += n
 		}
 		f(i, j)
 		i = j
 	}
+}
+
+// spaceAt is the length of the white-space rune at s[i], or 0.
+func spaceAt(s string, i int) int {
+	if c := s[i]; c < 0x80 {
+		if asciiClass[c]&clSpace != 0 {
+			return 1
+		}
+		return 0
+	}
+	if r, n := utf8.DecodeRuneInString(s[i:]); unicode.IsSpace(r) {
+		return n
+	}
+	return 0
 }
 
 // symbolsOnly reports whether a field is made of other symbols (emoji,
@@ -127,7 +168,10 @@ func wordPart(r rune) bool {
 // between two letters, at least minJoinedParts-1 times; every occurrence
 // of it becomes a space except between digits ("3.14"), whatever else
 // the field holds (commas, digits, quotes: attacks are joined whole).
-func unjoinField(f string) (string, bool) {
+func unjoinField(f string, cues joinCues) (string, bool) {
+	if !cues.runs && !strings.ContainsAny(f, joinSeparators) {
+		return f, false
+	}
 	var count [len(joinSeparators)]int // separators between two letters, by kind
 	asciiParts, knownParts := 0, 0
 	var buf [maxWordLen]byte
@@ -197,7 +241,7 @@ func unjoinField(f string) (string, bool) {
 		out = string(b)
 	}
 	longRun := false
-	for i, run := 0, 0; i < len(f) && !longRun; i++ {
+	for i, run := 0, 0; cues.runs && i < len(f) && !longRun; i++ {
 		if isASCIILetter(f[i]) {
 			run++
 			longRun = run >= minRunLetters

@@ -149,13 +149,24 @@ func Derive(text string) Variants {
 			if p, ok := decodeRot13(payload); ok {
 				payload = p
 			}
-		} else if next, ok := decodeReversed(cur); ok {
-			rev, decoded, cur = true, true, next
-			c = takeCensus(cur)
-		} else if m, ok := likelySubstitution(cur); ok {
-			if next, ok := decodeSubstitution(cur, m); ok {
-				ciph, decoded, cur = true, true, next
-				c = takeCensus(cur)
+		} else {
+			// Reversed text: more words look English read backwards than
+			// forwards. Other ciphers: a substitution that makes the odd
+			// words' letters clearly more English. Text in another
+			// language rarely passes either test, so it pays little more.
+			if c.backward > c.words-c.odd {
+				if next, ok := decodeReversed(cur); ok {
+					rev, decoded, cur = true, true, next
+					c = takeCensus(cur)
+				}
+			}
+			if !rev {
+				if m, ok := likelySubstitution(cur); ok {
+					if next, ok := decodeSubstitution(cur, m); ok {
+						ciph, decoded, cur = true, true, next
+						c = takeCensus(cur)
+					}
+				}
 			}
 		}
 	}
@@ -184,8 +195,8 @@ func Derive(text string) Variants {
 			c = takeCensus(local)
 		}
 	}
-	if c.joins >= minJoins || c.symbols >= minSymbolTokens || c.longRun >= minRunLetters {
-		local, joined = splitJoined(local)
+	if cues := c.cues(); cues.any() {
+		local, joined = splitJoined(local, cues)
 	}
 	if c.nonASCII {
 		local, homo = foldHomoglyphs(local)
