@@ -64,40 +64,21 @@ func splitJoined(s string, cues joinCues) (string, bool) {
 		})
 		dropSymbols = symbolTokens >= minSymbolTokens && 2*symbolTokens >= words
 	}
-	var b strings.Builder
-	changed := false
-	start := 0
+	var sp splice
 	forFields(s, func(i, j int) {
 		f := s[i:j]
-		var out string
-		ok := false
 		if dropSymbols && symbolsOnly(f) {
-			out, ok = "", true
-		} else {
-			out, ok = unjoinField(f, cues)
-		}
-		if !ok {
-			return
-		}
-		if !changed {
-			b.Grow(len(s))
-			changed = true
-		}
-		b.WriteString(s[start:i])
-		b.WriteString(out)
-		start = j
-		if out == "" {
-			// Drop the space after a dropped token too.
-			for start < len(s) && s[start] == ' ' {
-				start++
+			// Drop the token and the spaces after it.
+			for j < len(s) && s[j] == ' ' {
+				j++
 			}
+			sp.replace(s, i, j, "")
+		} else if out, ok := unjoinField(f, cues); ok {
+			sp.replace(s, i, j, out)
 		}
 	})
-	if !changed {
-		return s, false
-	}
-	b.WriteString(s[start:])
-	return b.String(), true
+	out, _, ok := sp.result(s)
+	return out, ok
 }
 
 // forFields calls f with the bounds of each white-space separated field of
