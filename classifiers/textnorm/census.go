@@ -17,11 +17,10 @@ type census struct {
 	words      int  // ASCII words of three letters or more
 	backward   int  // ASCII words whose last three letters, reversed, start a common word
 	escapes    int  // "&#" character references and \u escapes
-	joins      int  // ASCII letters joined by a separator ("a.b", "a_b")
 	symbols    int  // emoji and other symbols
 	longRun    int  // longest run of ASCII letters alone
 	runLetters int  // ASCII letters in tokens with a run of minRunLetters or more
-	fieldJoins int  // most joins (see joins) between two white spaces
+	fieldJoins int  // most ASCII letters joined by a separator ("a.b", "a_b") between two white spaces
 	marks      int  // combining marks after Latin letters
 	accented   int  // accented Latin letters
 	letters    int  // ASCII letters
@@ -106,7 +105,6 @@ func takeCensus(s string) census {
 				c.escapes++
 			}
 			if isJoin(b) && letterAround(s, i) {
-				c.joins++
 				fj++
 				c.fieldJoins = max(c.fieldJoins, fj)
 			} else if asciiClass[b]&clSpace != 0 {
@@ -170,7 +168,6 @@ func takeCensus(s string) census {
 			default:
 				syms++
 				if cl&clJoin != 0 && letterAround(s, j) {
-					c.joins++
 					fj++
 					c.fieldJoins = max(c.fieldJoins, fj)
 				}

@@ -32,25 +32,45 @@ func hexVal(c byte) (byte, bool) {
 
 func isAlnum(c byte) bool { return isASCIILetter(c) || isDigit(c) }
 
+// splice rebuilds a text with some of its pieces replaced by what they
+// decode to, and keeps the decoded pieces alone too (the payload, one per
+// line: a decoded instruction is also judged without the text around it).
+type splice struct {
+	b, pay  strings.Builder
+	start   int
+	changed bool
+}
+
+// replace replaces s[from:to] (after the previous replacement) by dec.
+func (sp *splice) replace(s string, from, to int, dec string) {
+	if !sp.changed {
+		sp.b.Grow(len(s))
+		sp.changed = true
+	} else {
+		sp.pay.WriteByte('\n')
+	}
+	sp.b.WriteString(s[sp.start:from])
+	sp.b.WriteString(dec)
+	sp.pay.WriteString(dec)
+	sp.start = to
+}
+
+// result is the rebuilt text and the payload, or s and false when nothing
+// was replaced.
+func (sp *splice) result(s string) (out, payload string, ok bool) {
+	if !sp.changed {
+		return s, "", false
+	}
+	sp.b.WriteString(s[sp.start:])
+	return sp.b.String(), sp.pay.String(), true
+}
+
 // decodeSegments replaces base64 and hex segments that decode to text by
 // that text. It reports which kinds it decoded, and payload: the decoded
 // segments alone, one per line.
 func decodeSegments(s string) (out, payload string, b64, hex bool) {
-	var b, pay strings.Builder
-	start := 0
-	changed := false
-	write := func(from, to int, dec []byte) {
-		if !changed {
-			b.Grow(len(s))
-			changed = true
-		} else {
-			pay.WriteByte('\n')
-		}
-		b.WriteString(s[start:from])
-		b.Write(dec)
-		pay.Write(dec)
-		start = to
-	}
+	var sp splice
+	write := func(from, to int, dec []byte) { sp.replace(s, from, to, string(dec)) }
 	for i := 0; i < len(s); {
 		c := s[i]
 		if !isB64(c) && c != '\\' && c != '%' {
@@ -84,11 +104,8 @@ func decodeSegments(s string) (out, payload string, b64, hex bool) {
 		}
 		i = max(j, scanned)
 	}
-	if !changed {
-		return s, "", false, false
-	}
-	b.WriteString(s[start:])
-	return b.String(), pay.String(), b64, hex
+	out, payload, _ = sp.result(s)
+	return out, payload, b64, hex
 }
 
 // hexAt parses hex-encoded bytes at s[i:]: "69676e6f7265", "69 67 6e",

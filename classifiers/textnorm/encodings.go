@@ -21,39 +21,6 @@ const (
 	minNATO    = 6  // code words in a run
 )
 
-// splice rebuilds a text with some of its pieces replaced by what they
-// decode to, and keeps the decoded pieces alone too (the payload, one per
-// line: a decoded instruction is also judged without the text around it).
-type splice struct {
-	b, pay  strings.Builder
-	start   int
-	changed bool
-}
-
-// replace replaces s[from:to] (after the previous replacement) by dec.
-func (sp *splice) replace(s string, from, to int, dec string) {
-	if !sp.changed {
-		sp.b.Grow(len(s))
-		sp.changed = true
-	} else {
-		sp.pay.WriteByte('\n')
-	}
-	sp.b.WriteString(s[sp.start:from])
-	sp.b.WriteString(dec)
-	sp.pay.WriteString(dec)
-	sp.start = to
-}
-
-// result is the rebuilt text and the payload, or s and false when nothing
-// was replaced.
-func (sp *splice) result(s string) (out, payload string, ok bool) {
-	if !sp.changed {
-		return s, "", false
-	}
-	sp.b.WriteString(s[sp.start:])
-	return sp.b.String(), sp.pay.String(), true
-}
-
 // decodeEncodings decodes base32 and Ascii85/Base85 fields of s.
 func decodeEncodings(s string) (out, payload string, ok bool) {
 	var sp splice
