@@ -136,7 +136,7 @@ func decodeMorse(s string) (out, payload string, ok bool) {
 	var sp splice
 	var dec, code []byte
 	for i := 0; i < len(s); {
-		if morseMarkLen(s, i) == 0 {
+		if n, _ := morseMark(s, i); n == 0 {
 			i++
 			continue
 		}
@@ -161,14 +161,14 @@ func decodeMorse(s string) (out, payload string, ok bool) {
 		j, end, gap := i, i, 0
 	run:
 		for j < len(s) {
-			if n := morseMarkLen(s, j); n > 0 {
+			if n, sym := morseMark(s, j); n > 0 {
 				if len(code) == 0 && gap >= 2 && len(dec) > 0 && dec[len(dec)-1] != ' ' {
 					dec = append(dec, ' ')
 				}
 				if len(code) == 0 && gap > 0 {
 					spaced = true
 				}
-				code = append(code, morseSymbol(s, j))
+				code = append(code, sym)
 				j += n
 				end, gap = j, 0
 				continue
@@ -201,25 +201,24 @@ func decodeMorse(s string) (out, payload string, ok bool) {
 	return sp.result(s)
 }
 
-// morseMarkLen is the length of the dot or dash at s[i], or 0.
-func morseMarkLen(s string, i int) int {
-	switch s[i] {
-	case '.', '-', '_':
-		return 1
+// morseMark reads the dot or dash at s[i]: its length in bytes (0 when
+// there is none) and whether it is a dot ('.') or a dash ('-').
+func morseMark(s string, i int) (n int, sym byte) {
+	switch c := s[i]; {
+	case c == '.':
+		return 1, '.'
+	case c == '-' || c == '_':
+		return 1, '-'
+	case c < 0x80:
+		return 0, 0
 	}
-	for _, m := range []string{"·", "•", "−", "–"} {
-		if strings.HasPrefix(s[i:], m) {
-			return len(m)
+	for _, m := range []struct {
+		mark string
+		sym  byte
+	}{{"·", '.'}, {"•", '.'}, {"−", '-'}, {"–", '-'}} {
+		if strings.HasPrefix(s[i:], m.mark) {
+			return len(m.mark), m.sym
 		}
 	}
-	return 0
-}
-
-// morseSymbol is '.' or '-' for the mark at s[i].
-func morseSymbol(s string, i int) byte {
-	switch {
-	case s[i] == '.', strings.HasPrefix(s[i:], "·"), strings.HasPrefix(s[i:], "•"):
-		return '.'
-	}
-	return '-'
+	return 0, 0
 }

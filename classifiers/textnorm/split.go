@@ -1,7 +1,8 @@
 package textnorm
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -40,9 +41,11 @@ func assembleSplit(s string) (string, bool) {
 	if len(parts) < minParts {
 		return "", false
 	}
-	byName := make(map[string]string, len(parts))
+	byName := make(map[string]string, len(parts)) // the first part of each name
 	for _, p := range parts {
-		byName[p.name] = p.text
+		if _, ok := byName[p.name]; !ok {
+			byName[p.name] = p.text
+		}
 	}
 	if len(byName) < minParts {
 		return "", false
@@ -53,12 +56,12 @@ func assembleSplit(s string) (string, bool) {
 		return "", false // named strings alone are code, not a split payload
 	}
 	if strings.Contains(low, "interlace") || strings.Contains(low, "interleave") {
-		sorted := sortedParts(parts)
+		names := slices.Sorted(maps.Keys(byName))
 		var b strings.Builder
-		rs := make([][]rune, len(sorted))
+		rs := make([][]rune, len(names))
 		longest := 0
-		for i, p := range sorted {
-			rs[i] = []rune(p.text)
+		for i, n := range names {
+			rs[i] = []rune(byName[n])
 			longest = max(longest, len(rs[i]))
 		}
 		for k := 0; k < longest; k++ {
@@ -71,9 +74,7 @@ func assembleSplit(s string) (string, bool) {
 		return b.String(), true
 	}
 	if len(order) == 0 {
-		for _, p := range sortedParts(parts) {
-			order = append(order, p.name)
-		}
+		order = slices.Sorted(maps.Keys(byName))
 	}
 	out := ""
 	for _, n := range order {
@@ -121,20 +122,6 @@ func asksToAssemble(low string) bool {
 		}
 	}
 	return false
-}
-
-// sortedParts orders parts by name, one part per name.
-func sortedParts(parts []part) []part {
-	seen := map[string]bool{}
-	var out []part
-	for _, p := range parts {
-		if !seen[p.name] {
-			seen[p.name] = true
-			out = append(out, p)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
 }
 
 // namedParts finds 'NAME = "…"', 'NAME is "…"' and 'NAME: "…"' in s.
