@@ -6,6 +6,9 @@
 #   make build && bench/benign/run.sh            # summary per set
 #   OUT=/tmp/benign bench/benign/run.sh          # keep the JSONL, text and JSON reports
 #   SHOW=1 bench/benign/run.sh                   # also list the flagged prompts
+#   SETS=structured bench/benign/run.sh          # pasted code, docs and markup instead
+#                                                # (bench/benign/structured.py: this
+#                                                # machine's Go tree, Python library, docs)
 #
 # Env: WARDEN_DATA (default ../shared/data), WARDEN_ONNXRUNTIME_LIB (default:
 # scripts/fetch-onnxruntime.sh), WARDEN_BIN (default bin/warden).
@@ -15,7 +18,11 @@ data=${WARDEN_DATA:-../shared/data}
 bin=${WARDEN_BIN:-bin/warden}
 out=${OUT:-$(mktemp -d)}
 export WARDEN_ONNXRUNTIME_LIB=${WARDEN_ONNXRUNTIME_LIB:-$(scripts/fetch-onnxruntime.sh)}
-python3 bench/benign/sets.py "$data" "$out" >/dev/null
+case ${SETS:-prompts} in
+  prompts) python3 bench/benign/sets.py "$data" "$out" >/dev/null ;;
+  structured) python3 bench/benign/structured.py "$(go env GOROOT)" "$out" >/dev/null ;;
+  *) echo "SETS: prompts or structured, not ${SETS}" >&2; exit 2 ;;
+esac
 total=0 flagged=0
 for f in "$out"/*.jsonl; do
   name=$(basename "$f" .jsonl)
@@ -28,7 +35,7 @@ for f in "$out"/*.jsonl; do
   # fragments are not whole prompts: kept out of the total (comparable with earlier runs)
   [ "$name" = short-fragments ] || { total=$((total + n)) flagged=$((flagged + k)); }
 done
-printf '%-16s %5d prompts  blocked or escalated %5.1f %% (%d)\n' "all but short" "$total" "$(awk -v k="$flagged" -v n="$total" 'BEGIN{print 100*k/n}')" "$flagged"
+printf '%-16s %5d prompts  blocked or escalated %5.1f %% (%d)\n' "$([ "${SETS:-prompts}" = prompts ] && echo "all but short" || echo all)" "$total" "$(awk -v k="$flagged" -v n="$total" 'BEGIN{print 100*k/n}')" "$flagged"
 if [ -n "${SHOW:-}" ]; then
   # The flagged prompts themselves (row results joined to the input by line).
   python3 - "$out" <<'PY'
