@@ -251,7 +251,7 @@ def rename(code, words, rng):
     fields and variables of other code bases look like)."""
     names = {}
 
-    def made_up(_):
+    def made_up():
         parts = []
         for _ in range(rng.choice([1, 1, 2, 2, 3])):
             w = rng.choice(words).lower()
@@ -275,7 +275,7 @@ def rename(code, words, rng):
         if w.lower() in KEEP:
             return w
         if w not in names:
-            names[w] = made_up(w)
+            names[w] = made_up()
         return names[w]
     return IDENT.sub(sub, code)
 
@@ -284,8 +284,9 @@ def blocks(corpus, data_root):
     """Appends BLOCK_SOURCE and FILE_SOURCE rows, negatives that fill whole
     windows with structured text, as pasted code and documents do (the
     STRUCT rows put one line beside a prompt): per split, CodeAlpaca outputs
-    of that split run together to 200-1,200 characters, sometimes after a
-    benign prompt of the split; and pieces of 200-1,200 characters of the
+    of that split run together to 200-1,200 characters, a RENAME share of
+    them with made-up identifiers (rename), sometimes after a benign prompt
+    of the split; and pieces of 200-1,200 characters of the
     data's own technical files (READMEs, licences, TOML, YAML, INI, a diff),
     each file assigned to one split by hash."""
     recs = corpus.records
