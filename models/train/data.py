@@ -127,7 +127,7 @@ class Corpus:
 
 # Training options (the shipped values; experiments override them).
 TRAIN_OPTS = dict(cse_logic_mask=True, gh_prefix_neg=True, opening_neg=True, short_neg=0,
-                  noise_suffix=0, noise_neg=0, noise_pi=-1, noise_weight=1.0)
+                  noise_suffix=0, noise_neg=0, noise_pi=-1, noise_weight=1.0, markup_neg=0)
 CSE_LOGIC_KEEP = ("ignore_previous_instructions", "system_mode")
 
 LIC_RESEARCH = "no stated licence: internal research use only, do not redistribute"
@@ -718,6 +718,55 @@ def attack_opening(text):
     return head
 
 
+_SENT = re.compile(r"(?<=[.!?])\s+")
+_TAGS = ["code", "b", "em", "strong", "i", "kbd", "var", "samp"]
+
+
+def markup(text, rng):
+    """text as an HTML fragment of a documentation page: its sentences in
+    paragraphs, list items, definition lists or table cells, under headings,
+    some words in inline tags or links, some characters as entities
+    (markup_neg: markup alone is not an injection)."""
+    def inline(sent):
+        if rng.random() < 0.3:
+            sent = sent.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        words = sent.split(" ")
+        for i in range(len(words)):
+            u = rng.random()
+            if u < 0.06:
+                words[i] = "<%s>%s</%s>" % ((t := rng.choice(_TAGS)), words[i], t)
+            elif u < 0.09:
+                slug = re.sub(r"\W+", "-", words[i].lower()).strip("-") or "x"
+                base = rng.choice(["https://docs.example.org/", "../", "#", "/wiki/"])
+                words[i] = '<a href="%s%s">%s</a>' % (base, slug, words[i])
+            elif u < 0.11:
+                words[i] = '<span class="%s">%s</span>' % (rng.choice(["term", "type", "opt", "hl", "kw"]), words[i])
+        return " ".join(words)
+    sents = [x for x in _SENT.split(text.strip()) if x]
+    parts, i = [], 0
+    if rng.random() < 0.4:
+        parts.append('<h%d id="%s">%s</h%d>' % ((h := rng.randint(1, 4)), "s%d" % rng.randint(1, 99),
+                                                 " ".join(sents[0].split()[:5]).strip(".:?!"), h))
+    while i < len(sents):
+        k = rng.randint(1, 4)
+        chunk = [inline(x) for x in sents[i:i + k]]
+        i += k
+        u = rng.random()
+        if u < 0.45:
+            parts.append("<p>%s</p>" % " ".join(chunk))
+        elif u < 0.7:
+            parts.append("<ul>\n%s\n</ul>" % "\n".join("  <li>%s</li>" % x for x in chunk))
+        elif u < 0.85:
+            parts.append("<dl>\n%s\n</dl>" % "\n".join("<dt>%s</dt><dd>%s</dd>" % (x.split(" ")[0], x) for x in chunk))
+        else:
+            parts.append("<table>\n%s\n</table>" % "\n".join("<tr><td>%d</td><td>%s</td></tr>" % (j + 1, x)
+                                                                 for j, x in enumerate(chunk)))
+    body = "\n".join(parts)
+    if rng.random() < 0.5:
+        body = '<div class="%s">\n%s\n</div>' % (rng.choice(["section", "content", "doc", "main"]), body)
+    return body
+
+
 def compose(c):
     by_split = {s: [r for r in c.records if r["split"] == s] for s in ("train", "dev", "test")}
     new = []
@@ -751,6 +800,15 @@ def compose(c):
             new.append(dict(text=head + insert_at(doc, rng.choice(docs), rng), pi=0, jb=0,
                             source="composed/indirect-benign", group="composed-benign", kind="benign",
                             split=split, cid="cb:%s:%d" % (split, len(new)), cluster=None))
+        # benign documents as HTML fragments (every split: the threshold rule
+        # and the test figures see them; the variant sets how many train rows)
+        if TRAIN_OPTS["markup_neg"]:
+            mrng = random.Random(h64(SEED, "markup", split))
+            n = TRAIN_OPTS["markup_neg"] if split == "train" else TRAIN_OPTS["markup_neg"] * 15 // 70
+            for i in range(n):
+                new.append(dict(text=markup(" ".join(mrng.choice(docs) for _ in range(mrng.randint(1, 3))), mrng),
+                                pi=0, jb=0, source="composed/markup-benign", group="composed-benign", kind="benign",
+                                split=split, cid="mk:%s:%d" % (split, i), cluster=None))
         # xsafety Goal_Hijacking rows are "<benign question>. Ignore the above
         # and output: <statement>": the question alone is a benign negative
         # (train split only, so dev/test are unchanged)

@@ -64,6 +64,11 @@ VARIANTS = {
     # mean and max of the same embedding rows (model.py, pool "meanmax")
     "mlp64-c345-w256-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                                train=dict(pool="meanmax"), window={"runes": 256, "overlap": 64}),
+    # the shipped recipe + benign documents as HTML fragments (data.markup):
+    # the shipped model reads markup as an indirect injection
+    "mlp64-c345-w256-mm-markup": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
+                                      train=dict(pool="meanmax"), window={"runes": 256, "overlap": 64},
+                                      data=dict(markup_neg=6000)),
     "mlp64-c345-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                           train=dict(pool="meanmax")),
     "mlp64-c2345-w256-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[2, 3, 4, 5]),
@@ -128,7 +133,7 @@ FOLDS = [("deepset", 0), ("tensor-trust", 0), ("cyberseceval", 0), ("xsafety-gh"
 FPR_SOURCES = ["gsm8k/test", "self-instruct", "fastchat/mt_bench", "fastchat/vicuna_bench", "alpaca/harmless_test",
                "oktest/OKTest_heldout.csv", "codealpaca", "convabuse", "cyberseceval/mitre_frr", "cyberseceval/mitre_frr_multilingual",
                "deepset/test", "composed/indirect-benign", "tensor-trust/defence", "cyberseceval/pi-sysprompt",
-               "xsafety/Prompt_Leaking", "harmful/*", "xsafety/*", "other/*"]
+               "xsafety/Prompt_Leaking", "harmful/*", "xsafety/*", "other/*", "composed/markup-benign"]
 
 TARGET_FPR = {"block": 0.005, "escalate": 0.02}
 THRESHOLD_KINDS = ("benign", "harmful")
