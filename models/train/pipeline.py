@@ -69,6 +69,10 @@ VARIANTS = {
     "mlp64-c345-w256-mm-markup": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                                       train=dict(pool="meanmax"), window={"runes": 256, "overlap": 64},
                                       data=dict(markup_neg=6000)),
+    # the same with training seed 2: is its jailbreak change the markup's or a retrain's?
+    "mlp64-c345-w256-mm-markup-seed2": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
+                                            train=dict(pool="meanmax", seed=2), window={"runes": 256, "overlap": 64},
+                                            data=dict(markup_neg=6000)),
     "mlp64-c345-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                           train=dict(pool="meanmax")),
     "mlp64-c2345-w256-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[2, 3, 4, 5]),
