@@ -290,8 +290,9 @@ def blocks(corpus, data_root):
     data's own technical files (READMEs, licences, TOML, YAML, INI, a diff),
     each file assigned to one split by hash."""
     recs = corpus.records
-    # made-up names from every training word, as the suffixes are (ASCII words
-    # only measured worse on the cross-source figures: docs/decisions.md 21)
+    # made-up names from every word of the train split as it stands here, the
+    # synthetic and structured rows added before included (ASCII words only
+    # measured worse on the cross-source figures: docs/decisions.md 21)
     words = data.noise_words([r for r in recs if r["split"] == "train"])
     start = len(recs)
     for split, n in BLOCK.items():
@@ -309,13 +310,14 @@ def blocks(corpus, data_root):
             if rng.random() < 0.3:
                 t = rng.choice(pool) + rng.choice(["\n\n", "\n```\n", ": "]) + t
             recs.append(dict(text=t, key=data.norm_key(t), pi=0, jb=0, source=BLOCK_SOURCE, group="composed-benign",
-                             kind="benign", split=split, cid="cb:%s:%d" % (split, i), cluster=None))
+                             kind="benign", split=split, cid="bk:%s:%d" % (split, i), cluster=None))
     files = {}
     for path in sorted({p for g in FILE_GLOBS for p in glob.glob(os.path.join(data_root, g), recursive=True)}):
         rel = os.path.relpath(path, data_root)
         if os.path.getsize(path) > 200000 or rel.split(os.sep)[0] in FILE_EXCLUDE:
             continue
-        text = open(path, encoding="utf-8", errors="replace").read()
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
         if len(text) >= 200:
             files.setdefault(data._hsplit("data-files", rel), []).append(text)
     for split, n in FILES.items():
