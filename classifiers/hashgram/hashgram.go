@@ -16,6 +16,10 @@
 //     n-grams) or 'c' (character n-grams) followed by the n-gram's UTF-8
 //     bytes, and mapped to 1 + h mod (Buckets-1). Id 0 is padding.
 //
+// With Markup on, tags of common HTML elements and the delimiters of HTML
+// comments are read as white space before all of this, the values of the
+// tags' attributes kept as text (markup.go).
+//
 // Ids are emitted word n-grams first (by start, then order), then character
 // n-grams (by start, then order).
 package hashgram
@@ -38,6 +42,10 @@ type Config struct {
 	CharNgrams []int `json:"char_ngrams"`
 	// MaxRunes cuts longer text; callers window long text before featurising.
 	MaxRunes int `json:"max_runes"`
+	// Markup reads tags of common HTML elements as white space, keeping
+	// their attribute values, and the delimiters of HTML comments likewise
+	// (markup.go). Off in manifests written before it existed.
+	Markup bool `json:"markup,omitempty"`
 }
 
 // Validate reports a config that cannot be used.
@@ -85,6 +93,7 @@ func (f *Featurizer) Config() Config { return f.cfg }
 
 // Scratch holds reusable buffers; one per goroutine (use a sync.Pool).
 type Scratch struct {
+	strip  []byte // the text with its markup read as white space (Markup)
 	buf    []byte
 	runes  []int32 // byte offset of each rune in buf, plus len(buf)
 	tokens [][2]int32
@@ -112,6 +121,10 @@ func isWord(r rune) bool {
 // prepare lower-cases and collapses white space into s.buf, with one
 // leading and one trailing space, and records rune offsets and tokens.
 func (f *Featurizer) prepare(text string, s *Scratch) {
+	if f.cfg.Markup && hasMarkup(text) {
+		s.strip = stripMarkup(s.strip[:0], text)
+		text = string(s.strip)
+	}
 	s.buf = append(s.buf[:0], ' ')
 	s.runes = s.runes[:0]
 	s.tokens = s.tokens[:0]
