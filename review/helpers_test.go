@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 
 // scorer stands in for the ONNX classifiers (not what these tests are
 // about): texts with ESCALATE score 0.75 for prompt_injection (the default
-// policy escalates: 0.642 <= s < 0.88), BLOCK 0.95 (blocks), others 0.01.
+// policy escalates: 0.623 <= s < 0.884), BLOCK 0.95 (blocks), others 0.01.
 type scorer struct{}
 
 func (scorer) Score(_ context.Context, _ types.Stage, texts []string) ([]types.Scores, error) {

@@ -33,7 +33,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 LABELS = ["prompt_injection", "jailbreak"]
 SHORT = ["pi", "jb"]
 SEED = data.SEED
-VERSION = "1.3.0"  # the n-gram model (models/injection); 1.2.0: 256-rune windows; 1.3.0: mean + max pooling
+VERSION = "1.4.0"  # the n-gram model (models/injection); 1.2.0: 256-rune windows; 1.3.0: mean + max pooling; 1.4.0: HTML tags read as white space (hashgram Markup)
 CNN_VERSION = "1.1.0"  # the byte CNN (models/injection_cnn)
 
 WINDOW = {"runes": 1024, "overlap": 128}
@@ -73,6 +73,10 @@ VARIANTS = {
     "mlp64-c345-w256-mm-markup-seed2": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                                             train=dict(pool="meanmax", seed=2), window={"runes": 256, "overlap": 64},
                                             data=dict(markup_neg=6000)),
+    # the shipped recipe read with hashgram's Markup: tags of common HTML
+    # elements are white space, their attribute values text
+    "mlp64-c345-w256-mm-tags": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5], markup=True),
+                                    train=dict(pool="meanmax"), window={"runes": 256, "overlap": 64}),
     "mlp64-c345-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                           train=dict(pool="meanmax")),
     "mlp64-c2345-w256-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[2, 3, 4, 5]),
@@ -125,7 +129,7 @@ VARIANTS = {
     "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
                                                        epochs=3, lr=3e-3, wd=0.01, pos_frac=0.1, threads=1, jobs=2)),
 }
-SHIPPED = "mlp64-c345-w256-mm"
+SHIPPED = "mlp64-c345-w256-mm-tags"
 TEACHER = "mlp64-c345-w256-mm"  # injection 1.3.0: picks the short positives of short_positives
 VARIANTS_BASE_FEAT = dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5])
 

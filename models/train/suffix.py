@@ -43,7 +43,7 @@ import model as M
 import pipeline as P
 
 NAME = "suffix"
-VERSION = "1.1.0"
+VERSION = "1.1.1"  # 1.1.1: the 1.1.0 weights aligned to injection 1.4.0
 LABEL = "jailbreak"
 FEAT = dict(buckets=2 ** 16, word_ngrams=[1, 2], char_ngrams=[2, 3, 4])
 WINDOW = {"runes": 256, "overlap": 64}

@@ -10,14 +10,14 @@
 #   for everything it does not name.
 #
 #   Prompt stage, by default:
-#   - prompt_injection at or above "block" (0.88) is blocked, and
-#     between "escalate" (0.642) and "block" it passes but raises an
+#   - prompt_injection at or above "block" (0.884) is blocked, and
+#     between "escalate" (0.623) and "block" it passes but raises an
 #     incident for human review. These are the shipped model's thresholds
 #     (models/injection/manifest.json): the smallest scores at which every
 #     benign family of its dev split stays under 0.5% (block) / 2%
 #     (escalate) false positives, for the shipped model and for each model
 #     trained without one attack source;
-#   - jailbreak escalates at the model's 0.317 and blocks at its 0.971,
+#   - jailbreak escalates at the model's 0.271 and blocks at its 0.61,
 #     chosen by the same rule (confident template jailbreaks, DAN and the
 #     like, block);
 #   - harm categories (hate, harassment, violence, sexual, self_harm,
@@ -35,8 +35,8 @@
 #     escalate.
 #   Response stage, by default: harm categories escalate and block at the
 #   harm model's response-stage thresholds (benign answers score higher
-#   than benign prompts, so these are higher); prompt_injection (0.642)
-#   and jailbreak (0.317) escalate and never block — an answer that carries
+#   than benign prompts, so these are higher); prompt_injection (0.623)
+#   and jailbreak (0.271) escalate and never block — an answer that carries
 #   an attack (a retrieved page, a tool result, a quoted template) matters
 #   to whatever reads it next, and is often the model explaining one, so a
 #   reviewer looks (the injection model's response-stage thresholds,
