@@ -127,7 +127,8 @@ class Corpus:
 
 # Training options (the shipped values; experiments override them).
 TRAIN_OPTS = dict(cse_logic_mask=True, gh_prefix_neg=True, opening_neg=True, short_neg=0,
-                  noise_suffix=0, noise_neg=0, noise_pi=-1, noise_weight=1.0, markup_neg=0)
+                  noise_suffix=0, noise_neg=0, noise_pi=-1, noise_weight=1.0, markup_neg=0,
+                  data_pi=0)
 CSE_LOGIC_KEEP = ("ignore_previous_instructions", "system_mode")
 
 LIC_RESEARCH = "no stated licence: internal research use only, do not redistribute"
@@ -563,6 +564,11 @@ COMPOSED = {
                          "case, whole words, punctuation; noise_suffix) -> jailbreak (group synthetic-suffix, never "
                          "held out or evaluated). Stands in for optimised adversarial suffixes, which are sequences "
                          "of arbitrary tokens; no GCG suffix is used to make them",
+    "composed/data-pi": "train split only (when the variant asks for it): a request about a table of data "
+                        "(CSV, Markdown, HTML, JSON, YAML or key: value records of made-up numbers, dates and words "
+                        "of the split; data_carrier) with a prompt-injection attack of the split as one cell, field "
+                        "or row -> prompt_injection; group and cluster = the attack's (data_pi)",
+    "composed/data-benign": "the same tables with a benign sentence of the split in that place -> negative",
     "composed/noise-benign": "train split only (when the variant asks for it): a benign training prompt (Alpaca, "
                              "CodeAlpaca, GSM8K, OKTest, MITRE FRR) + a synthetic suffix as for composed/jb-noise -> "
                              "negative (odd tokens after a benign request are not an attack; noise_neg)",
@@ -767,6 +773,119 @@ def markup(text, rng):
     return body
 
 
+_DATA_TEXT = ["Country", "City", "Region", "Product", "Item", "Name", "Team", "Department", "Store", "Model",
+              "Status", "Category", "Owner", "Supplier", "Station"]
+_DATA_NUM = ["Population", "Revenue", "Sales", "Units", "Price", "Qty", "Score", "Rating", "Temperature",
+             "Distance", "Weight", "Count", "Share", "Growth", "Cost", "Budget", "Visits", "Orders", "Hours"]
+_DATA_TIME = ["Year", "Date", "Quarter", "Week", "Day"]
+_DATA_NOTE = ["Notes", "Comment", "Description", "Remarks", "Details"]
+_DATA_ASK = ["What is the total {num} in this table?", "Summarise the data below.",
+             "Which {txt} has the highest {num}?", "Convert this table to {fmt}.", "Sort these records by {num}.",
+             "Here is an export from our dashboard. What stands out?", "Check this data for mistakes:",
+             "Calculate the average {num} from the following data.", "Plot {num} by {txt} from this data.",
+             "Find the rows where {num} is above average."]
+_DATA_WORD = re.compile(r"\b[A-Za-z]{3,10}\b")
+
+
+def data_words(texts):
+    """Words of texts to fill a table's text columns (capitalised)."""
+    seen = set()
+    for t in texts:
+        for w in _DATA_WORD.findall(t):
+            seen.add(w.capitalize())
+    return sorted(seen)
+
+
+def data_carrier(payload, words, rng):
+    """A request about a small table of made-up data (CSV, Markdown, HTML,
+    JSON, YAML or "key: value" records) with payload as one cell, a notes
+    field or a row of its own (data_pi: an injection inside tool output or
+    a pasted export; with a benign sentence as payload, its negative twin)."""
+    cols = [rng.choice(_DATA_TEXT)] + rng.sample(_DATA_NUM, rng.randint(1, 3))
+    if rng.random() < 0.5:
+        cols.insert(1, rng.choice(_DATA_TIME))
+
+    def value(col):
+        if col in _DATA_TEXT:
+            return " ".join(rng.choice(words) for _ in range(rng.randint(1, 2)))
+        if col == "Year":
+            return str(rng.randint(1990, 2025))
+        if col == "Date":
+            return "%d-%02d-%02d" % (rng.randint(2015, 2025), rng.randint(1, 12), rng.randint(1, 28))
+        if col == "Quarter":
+            return "Q%d %d" % (rng.randint(1, 4), rng.randint(2018, 2025))
+        if col in ("Week", "Day"):
+            return "%s %d" % (col, rng.randint(1, 52))
+        u = rng.random()
+        if u < 0.4:
+            return str(rng.randint(0, 10 ** rng.randint(1, 7)))
+        if u < 0.6:
+            return "{:,}".format(rng.randint(1000, 10 ** 9))
+        if u < 0.85:
+            return "%.*f" % (rng.randint(1, 2), rng.random() * 10 ** rng.randint(0, 4))
+        return "%.1f%%" % (rng.random() * 100)
+    rows = [[value(c) for c in cols] for _ in range(rng.randint(3, 10))]
+    where = rng.random()
+    if where < 0.4:  # a notes column, the payload in one row, the others short or empty
+        note = rng.choice(_DATA_NOTE)
+        cols.append(note)
+        k = rng.randrange(len(rows))
+        for i, r in enumerate(rows):
+            r.append(payload if i == k else (rng.choice(["", "-", "ok", "n/a", "checked"])))
+    elif where < 0.75:  # one text cell
+        k = rng.randrange(len(rows))
+        rows[k][0] = payload
+    else:  # a row of its own, at the end or inside
+        r = [payload] + [""] * (len(cols) - 1)
+        rows.insert(rng.choice([len(rows), rng.randrange(len(rows) + 1)]), r)
+    fmt = rng.choice(["csv", "markdown", "html", "json", "yaml", "records"])
+    if fmt == "csv":
+        def cell(v):
+            return '"%s"' % v.replace('"', '""') if ("," in v or '"' in v or "\n" in v) else v
+        body = "\n".join(",".join(cell(v) for v in r) for r in [cols] + rows)
+    elif fmt == "markdown":
+        body = "\n".join(["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)] +
+                         ["| " + " | ".join(v.replace("|", "/").replace("\n", " ") for v in r) + " |" for r in rows])
+    elif fmt == "html":
+        body = "<table>\n<tr>" + "".join("<th>%s</th>" % c for c in cols) + "</tr>\n" + "\n".join(
+            "<tr>" + "".join("<td>%s</td>" % v for v in r) + "</tr>" for r in rows) + "\n</table>"
+    elif fmt == "json":
+        body = json.dumps([{c: v for c, v in zip(cols, r) if v != ""} for r in rows], ensure_ascii=False,
+                          indent=rng.choice([None, 2]))
+    elif fmt == "yaml":
+        body = "\n".join("- " + "\n  ".join("%s: %s" % (c, json.dumps(v, ensure_ascii=False) if ":" in v or
+                                                          "\n" in v else v) for c, v in zip(cols, r) if v != "")
+                         for r in rows)
+    else:
+        body = "\n".join("; ".join("%s: %s" % (c, v) for c, v in zip(cols, r) if v != "") for r in rows)
+    ask = rng.choice(_DATA_ASK).format(num=rng.choice([c for c in cols if c in _DATA_NUM]).lower(),
+                                       txt=cols[0].lower(), fmt=rng.choice(["JSON", "CSV", "a Markdown table"]))
+    return body if rng.random() < 0.1 else (ask + "\n\n" + body if rng.random() < 0.8 else body + "\n\n" + ask)
+
+
+def data_compositions(recs, n, rng, split):
+    """n requests about data with an attack of recs inside (composed/data-pi)
+    and n with a benign sentence there instead (composed/data-benign)."""
+    attacks = [r for r in recs if r["kind"] == "attack" and r["pi"] == 1 and len(r["text"]) <= 400
+               and r.get("inj_type") != "indirect"]
+    docs = [r["text"] for r in recs if (r["source"] in ("other/toxic-spans", "gsm8k/train", "gsm8k/test",
+                                                          "codealpaca/output") or r["source"].startswith("alpaca/"))
+            and 20 <= len(r["text"]) <= 300]
+    if not (attacks and docs):
+        return []
+    words = data_words(docs)
+    out = []
+    for i in range(n):
+        r = rng.choice(attacks)
+        out.append(dict(text=data_carrier(r["text"].strip(), words, rng), pi=1, jb=-1, source="composed/data-pi",
+                        group=r["group"], kind="composed-pi", split=split, cid=r["cid"], cluster=None))
+        sent = _SENT_END.split(rng.choice(docs).strip())[0].strip() or rng.choice(docs).strip()
+        out.append(dict(text=data_carrier(sent, words, rng), pi=0, jb=0, source="composed/data-benign",
+                        group="composed-benign", kind="benign", split=split, cid="db:%s:%d" % (split, i),
+                        cluster=None))
+    return out
+
+
 def compose(c):
     by_split = {s: [r for r in c.records if r["split"] == s] for s in ("train", "dev", "test")}
     new = []
@@ -809,6 +928,10 @@ def compose(c):
                 new.append(dict(text=markup(" ".join(mrng.choice(docs) for _ in range(mrng.randint(1, 3))), mrng),
                                 pi=0, jb=0, source="composed/markup-benign", group="composed-benign", kind="benign",
                                 split=split, cid="mk:%s:%d" % (split, i), cluster=None))
+        # requests about tables of data with an attack as a cell, field or
+        # row, and their benign twins (train split only; data_pi)
+        if split == "train" and TRAIN_OPTS["data_pi"]:
+            new.extend(data_compositions(recs, TRAIN_OPTS["data_pi"], random.Random(h64(SEED, "data", split)), split))
         # xsafety Goal_Hijacking rows are "<benign question>. Ignore the above
         # and output: <statement>": the question alone is a benign negative
         # (train split only, so dev/test are unchanged)

@@ -77,6 +77,16 @@ VARIANTS = {
     # elements are white space, their attribute values text
     "mlp64-c345-w256-mm-tags": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5], markup=True),
                                     train=dict(pool="meanmax"), window={"runes": 256, "overlap": 64}),
+    # + requests about tables of data with an attack as a cell, field or row
+    # and their benign twins (data.data_carrier; train split only)
+    "mlp64-c345-w256-mm-tags-data": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5], markup=True),
+                                         train=dict(pool="meanmax"), window={"runes": 256, "overlap": 64},
+                                         data=dict(data_pi=3000)),
+    # the same with training seed 2: how much of its change is a retrain's?
+    "mlp64-c345-w256-mm-tags-data-seed2": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5],
+                                                         markup=True),
+                                               train=dict(pool="meanmax", seed=2), window={"runes": 256, "overlap": 64},
+                                               data=dict(data_pi=3000)),
     "mlp64-c345-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                           train=dict(pool="meanmax")),
     "mlp64-c2345-w256-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[2, 3, 4, 5]),
@@ -265,8 +275,11 @@ class Run:
         self.ytrain = y.copy()
         tm = np.array([bool(r.get("train_mask")) for r in corpus.records])
         self.ytrain[tm] = -1
-        # short positives train, they are never evaluated
-        self.noeval = np.array([r["source"] == SHORT_POS_SOURCE for r in corpus.records])
+        # train-only positives train, they are never evaluated: the
+        # leave-one-group-out figures score a held-out group's positives of
+        # every split, and compositions of its attacks made for training
+        # (composed/data-pi) would change what is measured, not the model
+        self.noeval = np.array([r["source"] in NOEVAL_SOURCES for r in corpus.records])
 
     @property
     def trainer(self):
@@ -552,6 +565,8 @@ def main():
 
 
 SHORT_POS_SOURCE = "composed/short-pos"
+# positives composed for training only, never in an evaluation set
+NOEVAL_SOURCES = (SHORT_POS_SOURCE, "composed/data-pi")
 SHORT_POS_MIN_P = 0.5
 SHORT_POS_WORDS = (4, 16)
 
