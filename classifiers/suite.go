@@ -147,6 +147,14 @@ func (s *Suite) ScoreSignals(ctx context.Context, stage types.Stage, texts []str
 	run := func(i int) {
 		m := apply[i]
 		man := m.Manifest()
+		// A fault in a model (a featurizer or tokenizer bug on some input)
+		// fails this check, as an error the caller's fail mode decides
+		// on; on a goroutine of its own it would end the process.
+		defer func() {
+			if p := recover(); p != nil {
+				results[i] = scored{err: fmt.Errorf("%w: model %s panicked: %v", ErrModel, man.Name, p)}
+			}
+		}()
 		var windows []string
 		var owner []int
 		var short []*ShortBin // the window's text is short: its bin (ShortCalibration)

@@ -6,11 +6,15 @@ import "strings"
 // reach a guard wrapped in tags, and a model trained on plain prose reads
 // the tags themselves as evidence: "<li><code>" looked like an indirect
 // injection to the injection model. With Markup on, the featurizer reads a
-// tag of a common HTML element as white space, keeping the values of its
-// attributes as text (so nothing that a tag carries is hidden: alt text,
-// titles, data-* values, even an injection in an attribute, are still read),
-// and the delimiters of an HTML comment as white space, keeping the
-// comment's text.
+// tag of a common HTML element as white space, and the delimiters of an
+// HTML comment likewise, keeping the comment's text.
+//
+// Nothing but markup vocabulary is dropped: a tag's attribute values are
+// kept as text (alt text, titles, data-* values, an injection in an
+// attribute are still read), and so are the names of attributes that are
+// not common HTML attributes, since a run of valueless "attributes" can
+// spell a sentence ("<div ignore all previous instructions>"). Only the
+// plain doctype ("<!DOCTYPE html>") is dropped; any other doctype is text.
 //
 // Only elements of page structure and text formatting are read this way.
 // Tags that are not HTML ("<system>", "<instructions>", "<|im_start|>"), the
@@ -20,32 +24,47 @@ import "strings"
 
 // markupElements are the element names (lower case) whose tags are read as
 // white space.
-var markupElements = func() map[string]bool {
+var markupElements = set(`a abbr address article aside b bdi bdo big blockquote body br
+	caption center cite code col colgroup dd del details dfn div dl dt em figcaption figure font
+	footer h1 h2 h3 h4 h5 h6 head header hr html i img ins kbd li main mark meta nav ol p pre q
+	samp section small span strong sub summary sup table tbody td tfoot th thead time title tr
+	tt u ul var wbr`)
+
+// markupAttrs are the attribute names (lower case) that are dropped; the
+// names of other attributes are kept as text.
+var markupAttrs = set(`abbr align alt axis bgcolor border cellpadding cellspacing charset cite class
+	color colspan content compact datetime decoding dir download face frame headers height hidden
+	href hreflang http-equiv id lang loading media name nowrap open rel reversed role rowspan rules
+	scope size sizes span src srcset start style summary tabindex target title type valign value
+	width`)
+
+func set(words string) map[string]bool {
 	m := map[string]bool{}
-	for _, e := range strings.Fields(`a abbr address article aside b bdi bdo big blockquote body br
-		caption center cite code col colgroup dd del details dfn div dl dt em figcaption figure font
-		footer h1 h2 h3 h4 h5 h6 head header hr html i img ins kbd li main mark meta nav ol p pre q
-		samp section small span strong sub summary sup table tbody td tfoot th thead time title tr
-		tt u ul var wbr`) {
-		m[e] = true
+	for _, w := range strings.Fields(words) {
+		m[w] = true
 	}
 	return m
-}()
+}
 
 // maxTag bounds the bytes of one tag, attributes included; a longer run
 // between "<" and ">" is text.
 const maxTag = 1024
 
+// maxName is the longest element or attribute name looked up (longer ones
+// are not in the lists).
+const maxName = 12
+
 // hasMarkup reports whether text may hold markup Markup would read.
 func hasMarkup(text string) bool { return strings.IndexByte(text, '<') >= 0 }
 
 // stripMarkup appends text to dst with every tag of a markupElements
-// element replaced by a space followed by its attribute values (each
-// followed by a space), "<!DOCTYPE ...>" by a space, and the "<!--" and
-// "-->" of each comment by spaces. Everything else is copied as it is. It
-// runs in time linear in len(text): the scan of a tag that is not one stops
-// at the next "<", and a comment's end is searched for once (after it the
-// search resumes; when there is none, no later comment can have one).
+// element replaced by a space followed by what it carries (see readTag),
+// "<!DOCTYPE html>" by a space, and the "<!--" and "-->" of each comment by
+// spaces. Everything else is copied as it is. The result is never longer
+// than text. It runs in time linear in len(text): the scan of a tag that is
+// not one stops at the next "<" (and after maxTag bytes), and a comment's
+// end is searched for once (after it the search resumes; when there is
+// none, no later comment can have one).
 func stripMarkup(dst []byte, text string) []byte {
 	noClose := len(text) // a comment opened at or after this offset has no end
 	for i := 0; i < len(text); {
@@ -65,9 +84,13 @@ func stripMarkup(dst []byte, text string) []byte {
 			}
 			noClose = i
 		}
-		if n, ok := tagAt(text[i:min(len(text), i+maxTag)]); ok {
+		if n := doctypeAt(text[i:]); n > 0 {
 			dst = append(dst, ' ')
-			dst = appendAttrValues(dst, text[i:i+n])
+			i += n
+			continue
+		}
+		if out, n, ok := readTag(dst, text[i:min(len(text), i+maxTag)]); ok {
+			dst = out
 			i += n
 			continue
 		}
@@ -75,6 +98,30 @@ func stripMarkup(dst []byte, text string) []byte {
 		i++
 	}
 	return dst
+}
+
+// doctypeAt returns the length of the "<!DOCTYPE html>" (any case, white
+// space around "html") s starts with, or 0.
+func doctypeAt(s string) int {
+	const kw = "<!doctype"
+	if len(s) < len(kw)+6 || !strings.EqualFold(s[:len(kw)], kw) || !isTagSpace(s[len(kw)]) {
+		return 0
+	}
+	i := len(kw)
+	for i < len(s) && isTagSpace(s[i]) {
+		i++
+	}
+	if len(s)-i < 5 || !strings.EqualFold(s[i:i+4], "html") {
+		return 0
+	}
+	i += 4
+	for i < len(s) && isTagSpace(s[i]) {
+		i++
+	}
+	if i < len(s) && s[i] == '>' {
+		return i + 1
+	}
+	return 0
 }
 
 func isTagSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
@@ -87,20 +134,33 @@ func isAttrNameByte(c byte) bool {
 	return isNameByte(c) || c == '-' || c == '_' || c == ':' || c == '.' || c == '@'
 }
 
-// tagAt reports whether s starts with a tag that stripMarkup reads as white
-// space ("<name attrs>", "<name/>", "</name>" of a markupElements element,
-// or "<!DOCTYPE ...>"), and its length in bytes.
-func tagAt(s string) (int, bool) {
-	if len(s) < 3 || s[0] != '<' {
-		return 0, false
+// inList reports whether name, lower-cased, is in list (without allocating).
+func inList(list map[string]bool, name string) bool {
+	if len(name) > maxName {
+		return false
 	}
-	if len(s) > 9 && strings.EqualFold(s[1:9], "!doctype") {
-		k := strings.IndexAny(s[9:], "<>")
-		if k < 0 || s[9+k] != '>' {
-			return 0, false
+	var b [maxName]byte
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
 		}
-		return 9 + k + 1, true
+		b[i] = c
 	}
+	return list[string(b[:len(name)])]
+}
+
+// readTag reports whether s starts with a tag that stripMarkup reads as
+// white space ("<name attrs>", "<name/>" or "</name>" of a markupElements
+// element) and its length. When it does, it appends to dst a space, then
+// each attribute name not in markupAttrs and each non-empty attribute
+// value, each followed by a space. When it does not, dst comes back as it
+// was (its length; bytes past it may have been written).
+func readTag(dst []byte, s string) ([]byte, int, bool) {
+	if len(s) < 3 || s[0] != '<' {
+		return dst, 0, false
+	}
+	keep := len(dst)
 	i := 1
 	closing := s[i] == '/'
 	if closing {
@@ -110,17 +170,18 @@ func tagAt(s string) (int, bool) {
 	for i < len(s) && isNameByte(s[i]) {
 		i++
 	}
-	if i == start || i-start > 10 || !markupElements[strings.ToLower(s[start:i])] {
-		return 0, false
+	if i == start || !inList(markupElements, s[start:i]) {
+		return dst, 0, false
 	}
+	dst = append(dst, ' ')
 	if closing {
 		for i < len(s) && isTagSpace(s[i]) {
 			i++
 		}
 		if i < len(s) && s[i] == '>' {
-			return i + 1, true
+			return dst, i + 1, true
 		}
-		return 0, false
+		return dst[:keep], 0, false
 	}
 	for i < len(s) {
 		sp := i
@@ -128,24 +189,27 @@ func tagAt(s string) (int, bool) {
 			i++
 		}
 		if i >= len(s) {
-			return 0, false
+			break
 		}
 		switch {
 		case s[i] == '>':
-			return i + 1, true
+			return dst, i + 1, true
 		case s[i] == '/' && i+1 < len(s) && s[i+1] == '>':
-			return i + 2, true
+			return dst, i + 2, true
 		}
 		if i == sp {
-			return 0, false // attributes are separated by white space
+			break // attributes are separated by white space
 		}
-		n := 0
+		ns := i
 		for i < len(s) && isAttrNameByte(s[i]) {
 			i++
-			n++
 		}
-		if n == 0 {
-			return 0, false
+		if i == ns {
+			break
+		}
+		if !inList(markupAttrs, s[ns:i]) {
+			dst = append(dst, s[ns:i]...)
+			dst = append(dst, ' ')
 		}
 		j := i
 		for j < len(s) && isTagSpace(s[j]) {
@@ -159,8 +223,9 @@ func tagAt(s string) (int, bool) {
 			j++
 		}
 		if j >= len(s) {
-			return 0, false
+			break
 		}
+		var v string
 		switch q := s[j]; q {
 		case '"', '\'':
 			// a quoted value ends at its quote; a "<" first means this
@@ -171,58 +236,23 @@ func tagAt(s string) (int, bool) {
 			}
 			k := strings.IndexAny(s[j+1:], stop)
 			if k < 0 || s[j+1+k] == '<' {
-				return 0, false
+				return dst[:keep], 0, false
 			}
-			i = j + 1 + k + 1
+			v, i = s[j+1:j+1+k], j+1+k+1
 		default:
 			k := j
 			for k < len(s) && !isTagSpace(s[k]) && !strings.ContainsRune("\"'=<>`", rune(s[k])) {
 				k++
 			}
 			if k == j {
-				return 0, false
+				return dst[:keep], 0, false
 			}
-			i = k
-		}
-	}
-	return 0, false
-}
-
-// appendAttrValues appends the attribute values of tag (as tagAt accepted
-// it), each followed by a space.
-func appendAttrValues(dst []byte, tag string) []byte {
-	i := 1
-	for i < len(tag) && tag[i] != ' ' && !isTagSpace(tag[i]) && tag[i] != '>' && tag[i] != '/' {
-		i++
-	}
-	for i < len(tag) {
-		k := strings.IndexByte(tag[i:], '=')
-		if k < 0 {
-			return dst
-		}
-		j := i + k + 1
-		for j < len(tag) && isTagSpace(tag[j]) {
-			j++
-		}
-		if j >= len(tag) {
-			return dst
-		}
-		var v string
-		switch q := tag[j]; q {
-		case '"', '\'':
-			e := strings.IndexByte(tag[j+1:], q)
-			v, i = tag[j+1:j+1+e], j+1+e+1
-		default:
-			e := j
-			for e < len(tag) && !isTagSpace(tag[e]) && tag[e] != '>' && !(tag[e] == '/' && e+1 < len(tag) && tag[e+1] == '>') {
-				e++
-			}
-			v, i = tag[j:e], e
+			v, i = s[j:k], k
 		}
 		if v != "" {
 			dst = append(dst, v...)
 			dst = append(dst, ' ')
 		}
 	}
-	return dst
+	return dst[:keep], 0, false
 }
