@@ -472,8 +472,15 @@ func (b *Batcher) run(batch []*request) {
 	}
 }
 
-// infer runs the model once over featurised rows or texts.
-func (b *Batcher) infer(ctx context.Context, rows [][]int64, texts []string) ([][]float32, error) {
+// infer runs the model once over featurised rows or texts. A panic in the
+// model (a tokenizer bug on some input) is an ErrModel error for every
+// caller of the run: on the worker's goroutine it would end the process.
+func (b *Batcher) infer(ctx context.Context, rows [][]int64, texts []string) (out [][]float32, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("%w: model %s panicked: %v", ErrModel, b.m.Manifest().Name, p)
+		}
+	}()
 	if b.rows != nil {
 		return b.rows.inferRows(ctx, rows)
 	}
