@@ -16,9 +16,10 @@
 //     n-grams) or 'c' (character n-grams) followed by the n-gram's UTF-8
 //     bytes, and mapped to 1 + h mod (Buckets-1). Id 0 is padding.
 //
-// With Markup on, tags of common HTML elements and the delimiters of HTML
-// comments are read as white space before all of this, the values of the
-// tags' attributes kept as text (markup.go).
+// With Markup on, tags of common HTML elements, the delimiters of HTML
+// comments and a plain "<!DOCTYPE html>" are read as white space before all
+// of this; the tags' attribute values and the names of uncommon attributes
+// are kept as text (markup.go).
 //
 // Ids are emitted word n-grams first (by start, then order), then character
 // n-grams (by start, then order).
@@ -43,8 +44,9 @@ type Config struct {
 	// MaxRunes cuts longer text; callers window long text before featurising.
 	MaxRunes int `json:"max_runes"`
 	// Markup reads tags of common HTML elements as white space, keeping
-	// their attribute values, and the delimiters of HTML comments likewise
-	// (markup.go). Off in manifests written before it existed.
+	// their attribute values and uncommon attribute names, and the
+	// delimiters of HTML comments likewise (markup.go). Off in manifests
+	// written before it existed.
 	Markup bool `json:"markup,omitempty"`
 }
 
