@@ -171,15 +171,65 @@ func (d *Detector) DetectReleasable(ctx context.Context, buf string, released in
 			lab = &nerLabels{from: nerFrom}
 		}
 	}
-	fs, err := d.detect(ctx, buf, lab, nerFrom)
+	fs, vfs, v, err := d.detectViews(ctx, buf, lab, nerFrom)
 	if err != nil {
 		return nil, 0, err
 	}
-	return fs, d.releasable(buf, fs, final, lab), nil
+	r := d.releasable(buf, fs, final, lab)
+	if v.from != nil {
+		// What the view may still complete is held too: "jane.doe" then
+		// a zero-width space is a finished word in the original, and
+		// the start of an address in the view.
+		r = min(r, v.offset(d.releasable(v.text, vfs, final, nil), len(buf)))
+	}
+	return fs, r, nil
 }
 
 func (d *Detector) detect(ctx context.Context, text string, lab *nerLabels, nerFrom int) ([]types.Finding, error) {
-	var fs []types.Finding
+	fs, _, _, err := d.detectViews(ctx, text, lab, nerFrom)
+	return fs, err
+}
+
+// detectViews is detect, plus the rule-based findings of text's view (see
+// seeThrough) in the view's own offsets, and the view (zero when text
+// needs none). The returned findings include the view's, mapped onto text.
+func (d *Detector) detectViews(ctx context.Context, text string, lab *nerLabels, nerFrom int) ([]types.Finding, []types.Finding, view, error) {
+	fs, err := d.scan(ctx, text, nil)
+	if err != nil {
+		return nil, nil, view{}, err
+	}
+	v, ok := seeThrough(text)
+	var vfs []types.Finding
+	if ok {
+		if vfs, err = d.scan(ctx, v.text, nil); err != nil {
+			return nil, nil, view{}, err
+		}
+		for _, f := range vfs {
+			fs = append(fs, v.finding(f))
+		}
+	}
+	if d.ner != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, view{}, fmt.Errorf("detect: %w", err)
+		}
+		nf, err := d.ner.detect(ctx, text[nerFrom:], lab)
+		if err != nil {
+			return nil, nil, view{}, fmt.Errorf("detect: names: %w", err)
+		}
+		for _, f := range nf {
+			f.Start += nerFrom
+			f.End += nerFrom
+			fs = append(fs, f)
+		}
+	}
+	if fs == nil {
+		return []types.Finding{}, vfs, v, nil // an empty list, not null, in JSON
+	}
+	return resolve(fs), vfs, v, nil
+}
+
+// scan appends the rule-based findings in text (everything but names).
+func (d *Detector) scan(ctx context.Context, text string, fs []types.Finding) ([]types.Finding, error) {
 	if d.enabled["EMAIL"] {
 		fs = scanEmails(text, fs)
 	}
@@ -209,24 +259,7 @@ func (d *Detector) detect(ctx context.Context, text string, lab *nerLabels, nerF
 			fs = append(fs[:n], slices.DeleteFunc(fs[n:], func(f types.Finding) bool { return d.disabledRules[f.Detector] })...)
 		}
 	}
-	if d.ner != nil {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("detect: %w", err)
-		}
-		nf, err := d.ner.detect(ctx, text[nerFrom:], lab)
-		if err != nil {
-			return nil, fmt.Errorf("detect: names: %w", err)
-		}
-		for _, f := range nf {
-			f.Start += nerFrom
-			f.End += nerFrom
-			fs = append(fs, f)
-		}
-	}
-	if fs == nil {
-		return []types.Finding{}, nil // an empty list, not null, in JSON
-	}
-	return resolve(fs), nil
+	return fs, nil
 }
 
 // stronger reports whether a should name a merged finding over b.

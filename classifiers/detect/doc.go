@@ -7,6 +7,13 @@
 // of people and places (a small token-classification ONNX model, see
 // models/ner).
 //
+// Characters a reader does not see do not hide a value: when the text has
+// any that textnorm.Normalize drops (a zero-width space inside an address,
+// a NUL inside a key), or fullwidth letters and digits, the rule-based
+// detectors also scan a view without them and with the fullwidth forms
+// read as ASCII, and map what they find back onto the caller's text
+// (seethrough.go). Names are found in the original text only.
+//
 // Every pattern is RE2 (package regexp) or a hand-written linear scanner;
 // the work per byte is bounded whatever the input. Findings carry byte
 // offsets into the caller's text, a type, a class ("pii" or "secret"), a

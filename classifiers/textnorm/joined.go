@@ -323,8 +323,10 @@ func latinLetter(r rune) bool {
 }
 
 // stripMarks removes the diacritics of Latin letters: combining marks
-// after a Latin letter, and the marks of precomposed letters ("Íǵńóŕé" →
-// "Ignore"). Marks on other scripts (Devanagari vowel signs, Arabic
+// (non-spacing or enclosing) after a Latin letter or any ASCII character
+// (a mark on the space or the full stop between marked letters is part
+// of the same disguise), and the marks of precomposed letters ("Íǵńóŕé"
+// → "Ignore"). Marks on other scripts (Devanagari vowel signs, Arabic
 // harakat) are kept. It reports whether anything changed.
 func stripMarks(s string) (string, bool) {
 	var b strings.Builder
@@ -335,7 +337,7 @@ func stripMarks(s string) (string, bool) {
 		switch {
 		case r < 0x80:
 			b.WriteByte(byte(r))
-			prevLatin = isASCIILetter(byte(r))
+			prevLatin = true
 		case latinLetter(r):
 			for _, d := range norm.NFD.String(string(r)) {
 				if unicode.Is(unicode.Mn, d) {
@@ -345,7 +347,7 @@ func stripMarks(s string) (string, bool) {
 				b.WriteRune(d)
 			}
 			prevLatin = true
-		case unicode.Is(unicode.Mn, r) && prevLatin:
+		case unicode.In(r, unicode.Mn, unicode.Me) && prevLatin:
 			changed = true
 		default:
 			b.WriteRune(r)

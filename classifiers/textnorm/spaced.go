@@ -25,7 +25,7 @@ func atom(r rune) bool {
 	case r >= 0x410 && r <= 0x44F: // basic Cyrillic letters
 		return true
 	}
-	return unicode.IsLetter(r) || unicode.In(r, unicode.Mn, unicode.Mc) || unicode.IsDigit(r)
+	return unicode.IsLetter(r) || unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me) || unicode.IsDigit(r)
 }
 
 func gapRune(r rune) bool {

@@ -2,7 +2,9 @@
 // de-obfuscated variants that are scored beside it.
 //
 // Normalize is cheap, rune-local and incremental-friendly: it strips
-// invisible format characters (Stripper, one rune at a time), decodes
+// invisible format characters, controls other than white space,
+// noncharacters and private-use characters (Stripper, one rune at a time;
+// Ignorable says which), decodes
 // Unicode tag characters into the ASCII they hide, and applies NFKC. The
 // streaming filter runs the same Stripper rune by rune and NFKC through
 // norm's streaming writer, so a streamed text normalises exactly as a whole
@@ -37,7 +39,8 @@ import (
 // policy can act on (data.json signals.<stage>.escalate).
 const (
 	// SignalInvisible: zero-width or other invisible format characters were
-	// removed (zero-width space, word joiner, soft hyphen, BOM, fillers...).
+	// removed (zero-width space, word joiner, soft hyphen, BOM, fillers...),
+	// or control characters other than white space, or noncharacters.
 	SignalInvisible = "invisible_chars"
 	// SignalBidi: bidirectional control characters (LRE, RLO, isolates,
 	// marks) were removed.
@@ -236,27 +239,58 @@ func isBidi(r rune) bool {
 
 func isTag(r rune) bool { return r >= 0xE0000 && r <= 0xE007F }
 
-// removable reports whether r is an invisible character that Stripper
-// handles. Format characters (Cf) cover zero-width spaces and joiners, the
+// removable reports whether r is a character that Stripper drops (or, for
+// tag characters and smuggling variation selectors, decodes): nothing a
+// reader sees, so nothing a classifier should read between the letters of
+// a word. Format characters (Cf) cover zero-width spaces and joiners, the
 // BOM, bidi controls and tag characters; a few default-ignorable fillers
-// and the invisible Khmer vowels are added.
+// and the invisible Khmer vowels are added; so are control characters
+// other than white space (C0 but tab, line feed, vertical tab, form feed
+// and carriage return; DEL; C1 but next-line), noncharacters (U+FDD0 to
+// U+FDEF and the last two code points of every plane) and private-use
+// characters, which no standard font draws and which can be interleaved
+// with a word's letters as freely as a zero-width space.
 func removable(r rune) bool {
 	if r < 0x80 {
-		return false
+		return asciiControl(byte(r))
 	}
 	switch r {
 	case 0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, 0x180E:
 		return true
 	}
 	if r < 0x0600 {
-		return r == 0x00AD // the only format character below U+0600
+		return r == 0x00AD || (r <= 0x9F && r != 0x85) // soft hyphen; C1 controls but NEL
 	}
-	return unicode.Is(unicode.Cf, r) || (r >= 0xFE00 && r <= 0xFE0F) || (r >= 0xE0100 && r <= 0xE01EF)
+	return unicode.Is(unicode.Cf, r) || (r >= 0xFE00 && r <= 0xFE0F) || (r >= 0xE0100 && r <= 0xE01EF) ||
+		noncharacter(r) || privateUse(r)
+}
+
+// Ignorable reports whether Normalize drops r (or decodes it into the ASCII
+// it hides): invisible format characters, control characters other than
+// white space, noncharacters and private-use characters. A detector that
+// reads the caller's original text can skip them to see "jane\u200b@x.io"
+// as the address it displays as.
+func Ignorable(r rune) bool { return removable(r) }
+
+// asciiControl reports the C0 controls other than white space, and DEL.
+func asciiControl(b byte) bool {
+	return (b < 0x20 && (b < '\t' || b > '\r')) || b == 0x7F
+}
+
+func noncharacter(r rune) bool {
+	return (r >= 0xFDD0 && r <= 0xFDEF) || r&0xFFFE == 0xFFFE
+}
+
+func privateUse(r rune) bool {
+	return (r >= 0xE000 && r <= 0xF8FF) || (r >= 0xF0000 && r <= 0xFFFFD) || (r >= 0x100000 && r <= 0x10FFFD)
 }
 
 func needsStrip(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x80 {
+			if asciiControl(s[i]) {
+				return true
+			}
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -269,9 +303,10 @@ func needsStrip(s string) bool {
 }
 
 // benign reports whether removing r says nothing about obfuscation:
-// variation selectors, and a zero-width joiner inside an emoji sequence.
+// variation selectors, private-use characters (icon fonts put their
+// symbols there), and a zero-width joiner inside an emoji sequence.
 func benign(r, prev rune) bool {
-	if (r >= 0xFE00 && r <= 0xFE0F) || (r >= 0xE0100 && r <= 0xE01EF) {
+	if (r >= 0xFE00 && r <= 0xFE0F) || (r >= 0xE0100 && r <= 0xE01EF) || privateUse(r) {
 		return true
 	}
 	return r == 0x200D && unicode.Is(unicode.So, prev)

@@ -32,6 +32,12 @@ func TestNormalize(t *testing.T) {
 		{"cut utf-8 in variation selectors", "😈\U000E01B3x\U000E0152", "😈xb", []string{SignalVariationSelectors}},
 		{"soft hyphen", "pass\u00adword", "password", []string{SignalInvisible}},
 		{"invalid utf8 replaced", "a\xffb", "a\uFFFDb", nil},
+		{"nul between letters", "ig\x00no\x01re", "ignore", []string{SignalInvisible}},
+		{"white space controls kept", "a\tb\nc\rd\ve\ff", "a\tb\nc\rd\ve\ff", nil},
+		{"del and c1 controls", "i\x7fg\u0080n\u009fore", "ignore", []string{SignalInvisible}},
+		{"next line kept", "a\u0085b", "a\u0085b", nil},
+		{"noncharacters", "ig\ufffen\uffffo\ufdd0r\U0010FFFFe", "ignore", []string{SignalInvisible}},
+		{"private use quiet", "ig\ue000no\U000F0000r\U0010FFFDe", "ignore", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -47,7 +53,7 @@ func TestNormalize(t *testing.T) {
 }
 
 func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{"", "abc", "ｉｇ\u200bn", "\U000E0041", "\xff\xfe", "ﷺ", "😈\U000E0159\U000E0157", "葛\U000E0100"} {
+	for _, s := range []string{"", "abc", "ｉｇ\u200bn", "\U000E0041", "\xff\xfe", "ﷺ", "😈\U000E0159\U000E0157", "葛\U000E0100", "a\x00b\ue000\ufffe"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
