@@ -591,11 +591,21 @@ func (e *secretEngine) emit(r *secretRule, text string, base int, m []int, match
 	return append(dst, types.Finding{Type: r.typ, Class: ClassSecret, Start: start, End: end, Score: r.score, Detector: r.detector})
 }
 
+// maxLineContext bounds the line around a match that an allowlist reads
+// (gitleaks' regexTarget "line") to this many bytes on either side. The
+// line allowlists look for a construct next to the value (a Docker
+// "--mount=type=secret," or an import statement); reading whole lines
+// made a megabyte line with a candidate every few bytes quadratic.
+const maxLineContext = 1024
+
+// lineAround is the line of s around s[a:b], at most maxLineContext bytes
+// on each side of it.
 func lineAround(s string, a, b int) string {
-	i := strings.LastIndexByte(s[:a], '\n') + 1
-	j := strings.IndexByte(s[b:], '\n')
+	lo, hi := max(0, a-maxLineContext), min(len(s), b+maxLineContext)
+	i := lo + strings.LastIndexByte(s[lo:a], '\n') + 1
+	j := strings.IndexByte(s[b:hi], '\n')
 	if j < 0 {
-		return s[i:]
+		return s[i:hi]
 	}
 	return s[i : b+j]
 }

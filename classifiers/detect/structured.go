@@ -248,6 +248,22 @@ const maxPEMHeader = 100
 // reaches the end of a text that ends inside the key.
 func scanPrivateKeys(text string, dst []types.Finding) []types.Finding {
 	const begin = "-----BEGIN "
+	// The first END line of each label at or after from (at -1: none), so
+	// that a thousand headers without an END search the text once, not a
+	// thousand times.
+	type endAt struct{ from, at int }
+	ends := map[string]endAt{}
+	findEnd := func(label string, from int) int {
+		if m, ok := ends[label]; ok && from >= m.from && (m.at < 0 || m.at >= from) {
+			return m.at
+		}
+		at := strings.Index(text[from:], "-----END "+label+"-----")
+		if at >= 0 {
+			at += from
+		}
+		ends[label] = endAt{from, at}
+		return at
+	}
 	for i := 0; i < len(text); {
 		k := strings.Index(text[i:], begin)
 		if k < 0 {
@@ -272,7 +288,10 @@ func scanPrivateKeys(text string, dst []types.Finding) []types.Finding {
 			continue
 		}
 		body := h + he + 5
-		end := strings.Index(text[body:], "-----END "+label+"-----")
+		end := findEnd(label, body)
+		if end >= 0 {
+			end -= body
+		}
 		var e int
 		if end >= 0 && keyMaterial(text[body:body+end]) == end {
 			e = body + end + len("-----END "+label+"-----")
@@ -295,12 +314,31 @@ func scanPrivateKeys(text string, dst []types.Finding) []types.Finding {
 // prose, so a truncated key does not swallow the text after it.
 func keyMaterial(s string) int {
 	n := 0
+	// The next line break and literal "\n" at or after n (-1: none), each
+	// searched for again only once n has passed it: a text of short lines
+	// without the other kind of break is read once, not once per line.
+	nlAt, escAt := -2, -2
 	for n < len(s) {
 		next := len(s)
 		line := s[n:]
 		// A line ends at a line break or at a literal "\n" (JSON).
-		nl := strings.IndexByte(line, '\n')
-		esc := strings.Index(line, `\n`)
+		if nlAt != -1 && nlAt < n {
+			if nlAt = strings.IndexByte(line, '\n'); nlAt >= 0 {
+				nlAt += n
+			}
+		}
+		if escAt != -1 && escAt < n {
+			if escAt = strings.Index(line, `\n`); escAt >= 0 {
+				escAt += n
+			}
+		}
+		nl, esc := nlAt, escAt
+		if nl >= 0 {
+			nl -= n
+		}
+		if esc >= 0 {
+			esc -= n
+		}
 		switch {
 		case esc >= 0 && (nl < 0 || esc < nl):
 			line, next = line[:esc], n+esc+2
