@@ -89,6 +89,11 @@ func (r *Reader) Next() (Event, error) {
 			continue
 		}
 		if line[0] == ':' {
+			// A comment is a unit of its own: the same limit applies.
+			if len(line)+1 > r.max {
+				r.err = ErrEventTooLarge
+				return Event{}, r.err
+			}
 			c := line[1:]
 			if len(c) > 0 && c[0] == ' ' {
 				c = c[1:]

@@ -116,6 +116,15 @@ func TestReaderLimit(t *testing.T) {
 	if _, err := readAll(strings.NewReader(many), 1<<20); !errors.Is(err, ErrEventTooLarge) {
 		t.Fatalf("many lines: err = %v, want ErrEventTooLarge", err)
 	}
+	// A comment is held to the limit too, also one that fits in the
+	// reader's first read (the line reader checks only lines it must
+	// wait for).
+	for _, n := range []int{300, 4000, 5000} {
+		comment := ":" + strings.Repeat("0", n) + "\n"
+		if _, err := readAll(strings.NewReader(comment), 256); !errors.Is(err, ErrEventTooLarge) {
+			t.Fatalf("comment of %d bytes: err = %v, want ErrEventTooLarge", n, err)
+		}
+	}
 	// Just under the limit passes.
 	ok := "data: " + strings.Repeat("z", 1000) + "\n\n"
 	evs, err := readAll(strings.NewReader(ok), 1007)
