@@ -162,13 +162,14 @@ func (r *Redactor) Apply(tenant, text string, findings []types.Finding, modes Mo
 	b.WriteString(text[prev:])
 
 	shift := func(off int) int {
-		d := 0
-		for _, e := range edits {
-			if off >= e.oldEnd {
-				d = e.delta
-			}
+		// The last edit ending at or before off (edits are in text order):
+		// a binary search, so that many findings left as they are over
+		// many redacted spans cost n log n, not n².
+		k := sort.Search(len(edits), func(j int) bool { return edits[j].oldEnd > off })
+		if k == 0 {
+			return off
 		}
-		return off + d
+		return off + edits[k-1].delta
 	}
 	out := make([]types.Finding, len(findings))
 	for i, f := range findings {
