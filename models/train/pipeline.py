@@ -87,6 +87,11 @@ VARIANTS = {
                                                          markup=True),
                                                train=dict(pool="meanmax", seed=2), window={"runes": 256, "overlap": 64},
                                                data=dict(data_pi=3000)),
+    # the shipped recipe over 128-rune windows (overlap 32): does a
+    # narrower context help an injected sentence? Measured, not shipped
+    # (train/pool_variants.json; models/README.md "Limitations")
+    "mlp64-c345-w128-mm-tags": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5], markup=True),
+                                    train=dict(pool="meanmax"), window={"runes": 128, "overlap": 32}),
     "mlp64-c345-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5]),
                           train=dict(pool="meanmax")),
     "mlp64-c2345-w256-mm": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[2, 3, 4, 5]),
