@@ -236,12 +236,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
+	// Every invalid setting is listed, not only the first group's.
 	cfg, err := config.FromEnv()
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	scfg, err := streams.FromEnv(os.LookupEnv)
-	if err != nil {
+	scfg, serr := streams.FromEnv(os.LookupEnv)
+	bodyTimeout, berr := bodyReadTimeout(os.LookupEnv)
+	if err := errors.Join(err, serr, berr); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	if *addr != "" {
@@ -299,7 +298,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		return gd.check.Check(ctx, req)
 	}
-	srv := api.New(api.Options{Checker: checker, Ready: ready, Metrics: tel.Handler(), MaxBodyBytes: cfg.MaxBodyBytes, Logger: log})
+	srv := api.New(api.Options{Checker: checker, Ready: ready, Metrics: tel.Handler(), MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
+		BodyReadTimeout: bodyTimeout, StreamingRoutes: streamingRoutes})
 	// The streaming filter: OpenAI and Anthropic proxies, the generic
 	// stream API and, without upstream URLs, the built-in demo upstream.
 	if _, err := streams.Register(srv.Engine(), streams.Deps{
@@ -338,6 +338,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer stop()
 	}
+	// No ReadTimeout or WriteTimeout: the stream API reads its request
+	// body, and the proxies write their answers, for as long as a stream
+	// lasts. Request bodies are bounded per route instead
+	// (WARDEN_BODY_READ_TIMEOUT, api.Options.BodyReadTimeout); streams
+	// bound their own silences (WARDEN_UPSTREAM_IDLE_TIMEOUT, hold-back).
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -367,6 +372,34 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// streamingRoutes are the routes whose request body lasts as long as the
+// exchange: the generic stream API (streams.Register) reads NDJSON lines
+// for as long as the caller streams. WARDEN_BODY_READ_TIMEOUT does not
+// apply to them; it applies to every other route that reads a body
+// (/v1/check, the proxies, which read the whole request before forwarding
+// it, the reviewer UI's forms).
+var streamingRoutes = []string{"/v1/stream"}
+
+// defaultBodyReadTimeout is WARDEN_BODY_READ_TIMEOUT's default.
+const defaultBodyReadTimeout = 30 * time.Second
+
+// bodyReadTimeout reads WARDEN_BODY_READ_TIMEOUT: how long a request body
+// may take to arrive after its headers (100ms..1h).
+func bodyReadTimeout(lookup func(string) (string, bool)) (time.Duration, error) {
+	v, ok := lookup("WARDEN_BODY_READ_TIMEOUT")
+	if !ok || v == "" {
+		return defaultBodyReadTimeout, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("WARDEN_BODY_READ_TIMEOUT %q: %w", v, err)
+	}
+	if d < 100*time.Millisecond || d > time.Hour {
+		return 0, fmt.Errorf("WARDEN_BODY_READ_TIMEOUT %v outside 100ms..1h", d)
+	}
+	return d, nil
 }
 
 type checkerFunc func(context.Context, check.Request) (check.Result, error)

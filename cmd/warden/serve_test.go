@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -41,6 +42,7 @@ func TestServeEmbeddedDefault(t *testing.T) {
 	// The default 250 ms deadline fails closed: a -race run on a loaded
 	// CI machine could block the benign prompt on time alone.
 	t.Setenv("WARDEN_CHECK_TIMEOUT", "10s")
+	t.Setenv("WARDEN_BODY_READ_TIMEOUT", bodyTimeout.String())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -110,6 +112,8 @@ func TestServeEmbeddedDefault(t *testing.T) {
 		t.Fatal("prompt text leaked into metrics or logs")
 	}
 
+	checkBodyDeadlines(t, addr, base)
+
 	var pout bytes.Buffer
 	if err := run(context.Background(), []string{"probe", base + "/readyz"}, &pout, io.Discard); err != nil || strings.TrimSpace(pout.String()) != "ok" {
 		t.Fatalf("probe: %v %q", err, pout.String())
@@ -145,5 +149,111 @@ func TestPprofEndpoint(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "goroutine profile") {
 		t.Fatalf("status %d: %.200s", resp.StatusCode, b)
+	}
+}
+
+// bodyTimeout is WARDEN_BODY_READ_TIMEOUT in TestServeEmbeddedDefault.
+const bodyTimeout = time.Second
+
+// checkBodyDeadlines: a client that sends part of a body and stalls is
+// answered (an error in the endpoint's JSON shape) and disconnected soon
+// after WARDEN_BODY_READ_TIMEOUT on /v1/check and the proxies, which read
+// a whole body; the stream API's body may pause for longer.
+func checkBodyDeadlines(t *testing.T, addr, base string) {
+	t.Helper()
+	for _, tc := range []struct {
+		path   string
+		status int
+		code   string // "" any code
+	}{
+		{"/v1/check", http.StatusRequestTimeout, "request_timeout"},
+		{"/v1/chat/completions", http.StatusBadRequest, ""},
+		{"/v1/messages", http.StatusBadRequest, ""},
+	} {
+		start := time.Now()
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(bodyTimeout + 15*time.Second))
+		if _, err := io.WriteString(conn, "POST "+tc.path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"+`{"stage":"p`); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%s: stalled body not answered: %v", tc.path, err)
+		}
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		derr := json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		took := time.Since(start)
+		if resp.StatusCode != tc.status || derr != nil || e.Error.Code == "" || (tc.code != "" && e.Error.Code != tc.code) {
+			t.Errorf("%s: stalled body: %d %+v %v", tc.path, resp.StatusCode, e, derr)
+		}
+		if took < bodyTimeout {
+			t.Errorf("%s: answered after %v, before the %v deadline", tc.path, took, bodyTimeout)
+		}
+		if _, err := br.ReadByte(); err != io.EOF {
+			t.Errorf("%s: connection not closed after the answer: %v", tc.path, err)
+		}
+		if time.Since(start) > bodyTimeout+10*time.Second {
+			t.Errorf("%s: took %v with a %v deadline", tc.path, took, bodyTimeout)
+		}
+	}
+
+	// The stream API: a pause longer than the deadline between lines.
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = io.WriteString(pw, `{"type":"start","tenant":"default"}`+"\n"+`{"type":"text","text":"Contact me at jane.do"}`+"\n")
+		time.Sleep(bodyTimeout + bodyTimeout/2)
+		_, _ = io.WriteString(pw, `{"type":"text","text":"e@example.com tomorrow."}`+"\n"+`{"type":"end"}`+"\n")
+		pw.Close()
+	}()
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Post(base+"/v1/stream", "application/x-ndjson", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || !bytes.Contains(out, []byte(`"type":"end"`)) || !bytes.Contains(out, []byte("[EMAIL]")) {
+		t.Fatalf("stream with a pause longer than WARDEN_BODY_READ_TIMEOUT: %d %v\n%s", resp.StatusCode, err, out)
+	}
+}
+
+// TestBodyReadTimeoutSetting: WARDEN_BODY_READ_TIMEOUT's default, bounds,
+// and serve listing it with other invalid settings.
+func TestBodyReadTimeoutSetting(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		set  bool
+		want time.Duration
+		ok   bool
+	}{
+		{"", false, 30 * time.Second, true},
+		{"", true, 30 * time.Second, true},
+		{"5s", true, 5 * time.Second, true},
+		{"100ms", true, 100 * time.Millisecond, true},
+		{"1h", true, time.Hour, true},
+		{"0", true, 0, false},
+		{"99ms", true, 0, false},
+		{"2h", true, 0, false},
+		{"-1s", true, 0, false},
+		{"soon", true, 0, false},
+	} {
+		got, err := bodyReadTimeout(func(string) (string, bool) { return tc.v, tc.set })
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("%q: %v %v, want %v ok=%v", tc.v, got, err, tc.want, tc.ok)
+		}
+	}
+	usersEnv(t)
+	t.Setenv("WARDEN_BODY_READ_TIMEOUT", "soon")
+	t.Setenv("WARDEN_CHECK_TIMEOUT", "-1s")
+	err := run(context.Background(), []string{"serve", "-addr", "127.0.0.1:0"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "WARDEN_BODY_READ_TIMEOUT") || !strings.Contains(err.Error(), "WARDEN_CHECK_TIMEOUT") {
+		t.Fatalf("serve with two invalid settings: %v", err)
 	}
 }

@@ -13,8 +13,11 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
+	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -41,7 +44,18 @@ type Options struct {
 	Ready        Readiness
 	Metrics      http.Handler
 	MaxBodyBytes int64
-	Logger       *slog.Logger
+	// BodyReadTimeout bounds how long a request body may take to arrive,
+	// counted from when its headers were read (WARDEN_BODY_READ_TIMEOUT);
+	// 0: no bound. It applies to every route that reads a body, except
+	// StreamingRoutes. A client still sending when it passes gets 408
+	// request_timeout on /v1/check (other routes answer their own read
+	// error) and the connection is closed.
+	BodyReadTimeout time.Duration
+	// StreamingRoutes are route patterns (gin's FullPath) whose request
+	// body is read for as long as the exchange lasts, such as the generic
+	// stream API's POST /v1/stream: BodyReadTimeout does not apply to them.
+	StreamingRoutes []string
+	Logger          *slog.Logger
 }
 
 // Stable error codes.
@@ -57,6 +71,9 @@ const (
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeInternal         = "internal_error"
+	// CodeRequestTimeout (408) says the request body did not arrive within
+	// Options.BodyReadTimeout; the connection is closed.
+	CodeRequestTimeout = "request_timeout"
 	// CodeOverloaded (503, with Retry-After) says the classifiers' queues
 	// are full: retry later; nothing was decided.
 	CodeOverloaded = "overloaded"
@@ -84,7 +101,9 @@ func New(opts Options) *Server {
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
 	s := &Server{opts: opts, engine: e}
-	e.Use(s.recover, s.accessLog, traceContext)
+	// Middleware added here runs for every route, also those that other
+	// packages register on Engine later.
+	e.Use(s.recover, s.accessLog, traceContext, s.bodyDeadline)
 	e.NoRoute(func(c *gin.Context) { Error(c, http.StatusNotFound, CodeNotFound, "no such endpoint") })
 	e.NoMethod(func(c *gin.Context) {
 		Error(c, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "method not allowed on this endpoint")
@@ -146,6 +165,35 @@ func traceContext(c *gin.Context) {
 	c.Next()
 }
 
+// bodyDeadline sets a read deadline on the connection of a request that
+// has a body, unless its route streams its body (Options.StreamingRoutes).
+// http.Server.ReadTimeout cannot do this: it would cut the stream API's
+// long-lived request bodies too. Once a body has been read to its end the
+// server clears the deadline itself (it then watches the connection for a
+// client going away), so the deadline bounds the body's arrival only,
+// never the handler's work or a streamed answer. The next request on the
+// connection starts with the server's own deadlines again.
+func (s *Server) bodyDeadline(c *gin.Context) {
+	d := s.opts.BodyReadTimeout
+	r := c.Request
+	if d <= 0 || r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || slices.Contains(s.opts.StreamingRoutes, c.FullPath()) {
+		c.Next()
+		return
+	}
+	if err := http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(d)); err != nil {
+		// Only a ResponseWriter that cannot set deadlines (a test
+		// recorder) gets here.
+		s.opts.Logger.Debug("request body deadline not set", "route", c.FullPath(), "err", err)
+	}
+	c.Next()
+}
+
+// timeout reports whether err is a read that passed its deadline.
+func timeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
 func (s *Server) readyz(c *gin.Context) {
 	if s.opts.Ready == nil {
 		c.JSON(http.StatusOK, gin.H{"ready": true})
@@ -159,12 +207,46 @@ func (s *Server) readyz(c *gin.Context) {
 	c.JSON(status, gin.H{"ready": ok, "detail": detail})
 }
 
-// message accepts OpenAI-style content: a string or a list of parts, of
-// which the text parts are checked.
+// message is an OpenAI Chat Completions message as a request carries it
+// (system, developer, user, assistant, tool and the deprecated function
+// role), also an assistant message copied from a reply. Its checked text
+// is its content (a string, or the text and refusal parts of a list of
+// parts) and its refusal. Names, ids and the tool calls the model asked
+// for (function names and JSON arguments, which a tool reads, not a
+// model) are accepted but not checked; the content of the tool message
+// that answers a call is. Fields outside the Chat Completions message are
+// still unknown fields.
 type message struct {
 	Role    string          `json:"role"`
 	Content json.RawMessage `json:"content"`
-	Name    string          `json:"name,omitempty"`
+	Name    string          `json:"name"`
+	// Refusal is an assistant's refusal text.
+	Refusal *string `json:"refusal"`
+	// ToolCallID names the call a tool message answers.
+	ToolCallID string `json:"tool_call_id"`
+	// ToolCalls and FunctionCall (deprecated) are an assistant's requests
+	// to call tools; Audio is a reference to (or, in a copied reply, the
+	// data and transcript of) an earlier audio answer; Annotations are a
+	// reply's URL citations. Not checked.
+	ToolCalls    json.RawMessage `json:"tool_calls"`
+	FunctionCall json.RawMessage `json:"function_call"`
+	Audio        json.RawMessage `json:"audio"`
+	Annotations  json.RawMessage `json:"annotations"`
+}
+
+// text is the message's checked text: its content, then its refusal.
+func (m message) text() (string, error) {
+	txt, err := contentText(m.Content)
+	if err != nil {
+		return "", err
+	}
+	if m.Refusal != nil && *m.Refusal != "" {
+		if txt != "" {
+			txt += "\n"
+		}
+		txt += *m.Refusal
+	}
+	return txt, nil
 }
 
 type checkRequest struct {
@@ -178,13 +260,21 @@ type checkRequest struct {
 
 var tenantRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
-// readBody reads at most limit bytes; more is a 413.
+// readBody reads at most limit bytes; more is a 413, a body that does not
+// arrive within Options.BodyReadTimeout a 408.
 func readBody(c *gin.Context, limit int64) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			Error(c, http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("request body exceeds %d bytes", limit))
+			return nil, false
+		}
+		if timeout(err) {
+			// The rest of the body may still be on its way: the
+			// connection cannot carry another request.
+			c.Header("Connection", "close")
+			Error(c, http.StatusRequestTimeout, CodeRequestTimeout, "the request body did not arrive within the body read timeout")
 			return nil, false
 		}
 		Error(c, http.StatusBadRequest, CodeInvalidRequest, "could not read request body")
@@ -290,7 +380,10 @@ func hex4(b []byte) (int, bool) {
 	return v, true
 }
 
-// contentText flattens OpenAI message content.
+// contentText flattens OpenAI message content: a string, or a list of
+// parts whose text parts ({"type":"text","text":…}) and refusal parts
+// ({"type":"refusal","refusal":…}, an assistant's) are joined by newlines.
+// Other parts (image_url, input_audio, file) carry no text to check.
 func contentText(raw json.RawMessage) (string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", nil
@@ -300,21 +393,28 @@ func contentText(raw json.RawMessage) (string, error) {
 		return s, nil
 	}
 	var parts []struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
+		Type    string `json:"type"`
+		Text    string `json:"text"`
+		Refusal string `json:"refusal"`
 	}
 	if err := json.Unmarshal(raw, &parts); err != nil {
 		return "", errors.New("content must be a string or a list of content parts")
 	}
 	var buf bytes.Buffer
 	for _, p := range parts {
-		if p.Type != "text" {
+		var t string
+		switch p.Type {
+		case "text":
+			t = p.Text
+		case "refusal":
+			t = p.Refusal
+		default:
 			continue
 		}
 		if buf.Len() > 0 {
 			buf.WriteByte('\n')
 		}
-		buf.WriteString(p.Text)
+		buf.WriteString(t)
 	}
 	return buf.String(), nil
 }
@@ -347,7 +447,7 @@ func (s *Server) check(c *gin.Context) {
 	case len(req.Messages) > 0:
 		creq.Messages = make([]types.Message, len(req.Messages))
 		for i, m := range req.Messages {
-			txt, err := contentText(m.Content)
+			txt, err := m.text()
 			if err != nil {
 				Error(c, http.StatusBadRequest, CodeInvalidRequest, fmt.Sprintf("messages[%d]: %v", i, err))
 				return

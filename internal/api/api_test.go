@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,11 +9,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/wardenhq/warden/classifiers"
 	"github.com/wardenhq/warden/internal/check"
@@ -163,6 +167,8 @@ func TestCheckReply(t *testing.T) {
 		`{"stage":"prompt","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi"},{"type":"image_url","image_url":{"url":"x"}}]}]}`,
 		`{"stage":"prompt","text":"emoji \ud83d\ude00 ok"}`,
 		`{"stage":"prompt","text":""}`,
+		// The audit's repro: a tool result, as OpenAI SDKs send it.
+		`{"stage":"prompt","messages":[{"role":"tool","tool_call_id":"x","content":"hi"}]}`,
 	} {
 		w := do(s, "POST", "/v1/check", []byte(body))
 		if w.Code != 200 {
@@ -190,7 +196,8 @@ func TestCheckReply(t *testing.T) {
 // FuzzCheckHandler: whatever the body, the API answers 200 or a JSON error
 // with a stable code, never 5xx and never a panic.
 func FuzzCheckHandler(f *testing.F) {
-	for _, s := range []string{`{"stage":"prompt","text":"hi"}`, `{"stage":"x"}`, "{\"text\":\"\xff\"}", `{"stage":"prompt","messages":[{"role":"user","content":[]}]}`, `\ud800`} {
+	for _, s := range []string{`{"stage":"prompt","text":"hi"}`, `{"stage":"x"}`, "{\"text\":\"\xff\"}", `{"stage":"prompt","messages":[{"role":"user","content":[]}]}`, `\ud800`,
+		`{"stage":"response","messages":[{"role":"assistant","content":null,"refusal":"no","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]}]}`} {
 		f.Add([]byte(s))
 	}
 	s := newServer(f, true)
@@ -238,5 +245,248 @@ func TestOverloaded(t *testing.T) {
 				t.Fatalf("got %d %q Retry-After %q", w.Code, w.Body, w.Header().Get("Retry-After"))
 			}
 		})
+	}
+}
+
+// capture is a Checker that records the request it was given.
+func capture(got *check.Request) Checker {
+	return checkerFunc(func(_ context.Context, r check.Request) (check.Result, error) {
+		*got = r
+		return check.Result{ID: "d1", Messages: r.Messages}, nil
+	})
+}
+
+// TestOpenAIMessages: /v1/check takes a Chat Completions messages array as
+// an OpenAI SDK sends it (tool results with tool_call_id, assistant turns
+// with tool_calls, names, refusals, an assistant message copied from a
+// reply with its null fields); the checked text of each message is its
+// content (string or text and refusal parts) and its refusal; tool-call
+// arguments are not checked; fields outside a chat message are still
+// rejected.
+func TestOpenAIMessages(t *testing.T) {
+	const conv = `[
+		{"role":"system","content":"You are helpful.","name":"ops"},
+		{"role":"developer","content":[{"type":"text","text":"Use tools."}]},
+		{"role":"user","content":[{"type":"text","text":"Weather in Paris?"},{"type":"image_url","image_url":{"url":"https://example.test/a.png","detail":"low"}}],"name":"alice"},
+		{"role":"assistant","content":null,"refusal":null,"audio":null,"function_call":null,"annotations":[],
+		 "tool_calls":[{"id":"call_1","type":"function","function":{"name":"weather","arguments":"{\"city\":\"ARGS-NOT-CHECKED\"}"}}]},
+		{"role":"tool","tool_call_id":"call_1","content":"Sunny, 21C"},
+		{"role":"function","name":"legacy","content":"old-style result"},
+		{"role":"assistant","content":[{"type":"text","text":"It is sunny."},{"type":"refusal","refusal":"I won't say more."}],"audio":{"id":"audio_1"}},
+		{"role":"assistant","content":null,"refusal":"I can't help with that.","function_call":{"name":"f","arguments":"{}"}}
+	]`
+	// The API passes every message on; the check picks those of the
+	// stage's roles.
+	for _, stage := range []string{"prompt", "response"} {
+		var got check.Request
+		s := New(Options{Checker: capture(&got), Logger: slog.New(slog.DiscardHandler)})
+		w := do(s, "POST", "/v1/check", []byte(`{"stage":"`+stage+`","messages":`+conv+`}`))
+		if w.Code != 200 {
+			t.Fatalf("%s: %d %s", stage, w.Code, w.Body)
+		}
+		if len(got.Messages) != 8 {
+			t.Fatalf("%s: %d messages passed on", stage, len(got.Messages))
+		}
+		want := []string{"You are helpful.", "Use tools.", "Weather in Paris?", "", "Sunny, 21C", "old-style result",
+			"It is sunny.\nI won't say more.", "I can't help with that."}
+		roles := []string{"system", "developer", "user", "assistant", "tool", "function", "assistant", "assistant"}
+		for i, m := range got.Messages {
+			if m.Role != roles[i] || m.Content != want[i] {
+				t.Errorf("%s: messages[%d] = %q %q, want %q %q", stage, i, m.Role, m.Content, roles[i], want[i])
+			}
+			if strings.Contains(m.Content, "ARGS-NOT-CHECKED") {
+				t.Errorf("tool-call arguments became checked text: %q", m.Content)
+			}
+		}
+	}
+
+	// The real check (models and default policy) decides on such a
+	// conversation and answers with a copy of every message.
+	s := newServer(t, true)
+	w := do(s, "POST", "/v1/check", []byte(`{"stage":"prompt","messages":[{"role":"user","content":"hi"},`+
+		`{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},`+
+		`{"role":"tool","tool_call_id":"c","content":"all good"}]}`))
+	if w.Code != 200 {
+		t.Fatalf("real check: %d %s", w.Code, w.Body)
+	}
+	var r struct {
+		Action   string `json:"action"`
+		Messages []struct {
+			Role, Content string
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil || r.Action == "" || len(r.Messages) != 3 || r.Messages[2].Content != "all good" {
+		t.Fatalf("real check reply: %v %s", err, w.Body)
+	}
+
+	for name, body := range map[string]string{
+		"unknown message field": `{"stage":"prompt","messages":[{"role":"user","content":"x","contnet":"y"}]}`,
+		"unknown top-level":     `{"stage":"prompt","messages":[{"role":"user","content":"x"}],"tools":[]}`,
+		"refusal not a string":  `{"stage":"response","messages":[{"role":"assistant","refusal":5}]}`,
+	} {
+		w := do(s, "POST", "/v1/check", []byte(body))
+		if w.Code != 400 || errCode(t, w) != CodeInvalidJSON {
+			t.Errorf("%s: %d %s", name, w.Code, w.Body)
+		}
+	}
+}
+
+// rawExchange opens a TCP connection, writes head and then body (the
+// request is not complete when body is shorter than its Content-Length)
+// and returns the connection and a reader of its answers.
+func rawExchange(t *testing.T, addr, head, body string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := io.WriteString(conn, head+body); err != nil {
+		t.Fatal(err)
+	}
+	return conn, bufio.NewReader(conn)
+}
+
+// TestBodyReadTimeout runs the API on a real listener (an http.Server with
+// only a header timeout, as warden serve runs it): a client that sends
+// part of a body and stalls gets 408 request_timeout on /v1/check and the
+// connection is closed, other whole-body routes get their read error, and
+// neither waits much past the deadline; a streaming route's body and a
+// handler's work after the body are not cut.
+func TestBodyReadTimeout(t *testing.T) {
+	const deadline = 300 * time.Millisecond
+	s := New(Options{
+		Checker:         checkerFunc(func(context.Context, check.Request) (check.Result, error) { return check.Result{ID: "d"}, nil }),
+		Logger:          slog.New(slog.DiscardHandler),
+		BodyReadTimeout: deadline,
+		StreamingRoutes: []string{"/v1/stream"},
+	})
+	e := s.Engine()
+	// A whole-body route registered later (like the proxies).
+	e.POST("/v1/whole", func(c *gin.Context) {
+		if _, err := io.ReadAll(c.Request.Body); err != nil {
+			Error(c, http.StatusBadRequest, "read_failed", "could not read the body")
+			return
+		}
+		c.String(http.StatusOK, "read")
+	})
+	// A streaming route: echoes each line as it arrives.
+	e.POST("/v1/stream", func(c *gin.Context) {
+		br := bufio.NewReader(c.Request.Body)
+		rc := http.NewResponseController(c.Writer)
+		_ = rc.EnableFullDuplex() // as streams does: answer while the body arrives
+		c.Status(http.StatusOK)
+		for {
+			line, err := br.ReadString('\n')
+			if line != "" {
+				_, _ = io.WriteString(c.Writer, "got "+line)
+				_ = rc.Flush()
+			}
+			if err != nil {
+				if err != io.EOF {
+					_, _ = io.WriteString(c.Writer, "error "+err.Error()+"\n")
+				}
+				return
+			}
+		}
+	})
+	// Slow work after a body read in time; the request context must live on.
+	e.POST("/v1/slow", func(c *gin.Context) {
+		if _, err := io.ReadAll(c.Request.Body); err != nil {
+			c.String(http.StatusBadRequest, "read: %v", err)
+			return
+		}
+		select {
+		case <-time.After(3 * deadline):
+			c.String(http.StatusOK, "done")
+		case <-c.Request.Context().Done():
+			c.String(http.StatusServiceUnavailable, "cancelled")
+		}
+	})
+	e.GET("/v1/slowget", func(c *gin.Context) {
+		select {
+		case <-time.After(3 * deadline):
+			c.String(http.StatusOK, "done")
+		case <-c.Request.Context().Done():
+			c.String(http.StatusServiceUnavailable, "cancelled")
+		}
+	})
+	hs := httptest.NewUnstartedServer(s.Handler())
+	hs.Config.ReadHeaderTimeout = 10 * time.Second
+	hs.Start()
+	t.Cleanup(hs.Close) // after the connections' cleanups: Close waits for handlers
+	addr := hs.Listener.Addr().String()
+
+	stalled := func(path string) (status int, body string, elapsed time.Duration) {
+		t.Helper()
+		start := time.Now()
+		conn, br := rawExchange(t, addr, "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n", `{"stage":"`)
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%s: no answer: %v", path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		// Then the server closes the connection.
+		if _, err := br.ReadByte(); err != io.EOF {
+			t.Errorf("%s: connection still open after the answer (%v)", path, err)
+		}
+		return resp.StatusCode, string(b), time.Since(start)
+	}
+	for _, tc := range []struct{ path, code string }{{"/v1/check", CodeRequestTimeout}, {"/v1/whole", "read_failed"}, {"/nope", CodeNotFound}} {
+		status, body, took := stalled(tc.path)
+		var e errReply
+		if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Code != tc.code {
+			t.Errorf("%s: %d %q, want code %q", tc.path, status, body, tc.code)
+		}
+		if tc.path == "/v1/check" && status != http.StatusRequestTimeout {
+			t.Errorf("%s: status %d, want 408", tc.path, status)
+		}
+		if tc.path != "/nope" && (took < deadline || took > deadline+5*time.Second) {
+			t.Errorf("%s: answered after %v with a %v deadline", tc.path, took, deadline)
+		}
+	}
+
+	// A streaming body outlives the deadline: two lines with a pause of
+	// twice the deadline between them.
+	conn, br := rawExchange(t, addr, "POST /v1/stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", "6\r\nline1\n\r\n")
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := bufio.NewReader(resp.Body)
+	if l, err := rb.ReadString('\n'); err != nil || l != "got line1\n" {
+		t.Fatalf("stream: first line %q %v", l, err)
+	}
+	time.Sleep(2 * deadline)
+	if _, err := io.WriteString(conn, "6\r\nline2\n\r\n0\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(rb)
+	if string(rest) != "got line2\n" {
+		t.Fatalf("stream after a pause longer than the deadline: %q", rest)
+	}
+
+	// A body read in time, then work longer than the deadline; then a
+	// second request on the same connection: nothing is cut or cancelled.
+	conn, br = rawExchange(t, addr, "POST /v1/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n", "{}")
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	for i, req := range []string{"", "GET /v1/slowget HTTP/1.1\r\nHost: x\r\n\r\n"} {
+		if req != "" {
+			if _, err := io.WriteString(conn, req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != "done" {
+			t.Fatalf("request %d: %d %q", i, resp.StatusCode, b)
+		}
 	}
 }

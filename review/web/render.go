@@ -130,6 +130,17 @@ var funcs = template.FuncMap{
 	},
 	"add":  func(a, b int) int { return a + b },
 	"join": strings.Join,
+	// visible cuts untrusted text into runs for the "vis" template
+	// (layout.html), which shows invisible and direction-changing
+	// characters as their code points (U+202E), as the incident text does.
+	"visible": visible,
+}
+
+// visible is text as runs, each hidden character (see hidden) a run of
+// its own holding its code point.
+func visible(s string) []run {
+	r, _ := textRuns(s, nil, nil)
+	return r
 }
 
 // ago is a short age: 45s, 12m, 3h, 5d.

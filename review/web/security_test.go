@@ -248,6 +248,69 @@ func TestXSSRenderedAsText(t *testing.T) {
 	}
 }
 
+// TestHiddenCharactersShown: invisible and direction-changing characters
+// (a right-to-left override, a zero-width space, a bidi isolate) in the
+// untrusted fields a reviewer reads (the verdict note, the revealed
+// conversation key and prompt context, reasons, tenant, category names,
+// the queue's preview) are shown as their code points, as in the incident
+// text; none reaches a page raw.
+func TestHiddenCharactersShown(t *testing.T) {
+	e := newEnv(t)
+	const rlo, zwsp, lri = "\u202e", "\u200b", "\u2066"
+	inc := incidentAt(1, e.clock.Now().Add(-time.Minute))
+	inc.Text, inc.Findings = "see "+rlo+"txt.exe", nil
+	inc.Key = "acme/conv" + rlo + "1"
+	inc.Prompt = "line one\n\tsee" + zwsp + "this" + lri + "end"
+	inc.Reasons = []string{"reason " + rlo + "x"}
+	inc.Tenant = "ten" + zwsp + "ant"
+	inc.Scores = map[string]float64{"hate": 0.9, "cat" + lri: 0.5}
+	ctx := context.Background()
+	if _, err := e.st.UpsertIncidents(ctx, []*incident.Incident{inc}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.RecordVerdict(ctx, store.VerdictInput{IncidentID: inc.ID, Reviewer: "ada", Kind: "overturn",
+		Note: "looks fine " + rlo + "evil" + zwsp}); err != nil {
+		t.Fatal(err)
+	}
+	a := e.session("ada")
+	pages := map[string]string{
+		"queue":    a.get("/review/?state=all").Body.String(),
+		"incident": a.get(incPath(inc.ID)).Body.String(),
+		"revealed": a.post(incPath(inc.ID, "reveal"), nil).Body.String(),
+	}
+	// The queue's tenant suggestions (<datalist>) are filter values and
+	// must stay exact; everything else is scanned.
+	datalist := regexp.MustCompile(`(?s)<datalist id="tenants">.*?</datalist>`)
+	for name, body := range pages {
+		body = datalist.ReplaceAllString(body, "")
+		for i, r := range body {
+			if hidden(r) {
+				t.Errorf("%s: raw U+%04X at byte %d: %q", name, r, i, body[max(i-40, 0):min(i+40, len(body))])
+			}
+		}
+	}
+	mark := func(cp string) string {
+		return `<span class="ctrl" title="invisible or direction-changing character">U&#43;` + cp + `</span>`
+	}
+	for _, tc := range []struct{ page, re, want string }{
+		{"revealed", `data-testid="conv-key">(.*?)</code>`, "acme/conv" + mark("202E") + "1"},
+		{"revealed", `(?s)data-testid="prompt">(.*?)</pre>`, "line one\n\tsee" + mark("200B") + "this" + mark("2066") + "end"},
+		{"incident", `class="note-text">(.*?)</blockquote>`, "looks fine " + mark("202E") + "evil" + mark("200B")},
+		{"revealed", `class="note-text">(.*?)</blockquote>`, "looks fine " + mark("202E") + "evil" + mark("200B")},
+		{"incident", `data-testid="reasons"><li>(.*?)</li>`, "reason " + mark("202E") + "x"},
+		{"incident", `data-testid="tenant">(.*?)</dd>`, "ten" + mark("200B") + "ant"},
+		{"incident", `<th>(cat.*?)</th>`, "cat" + mark("2066")},
+		{"incident", `data-testid="text">(.*?)</pre>`, "see " + mark("202E") + "txt.exe"},
+		{"queue", `<td class="tenant">(.*?)</td>`, "ten" + mark("200B") + "ant"},
+		{"queue", `class="open-link">(.*?)</a>`, "see " + mark("202E") + "txt.exe"},
+	} {
+		m := regexp.MustCompile(tc.re).FindStringSubmatch(pages[tc.page])
+		if m == nil || m[1] != tc.want {
+			t.Errorf("%s %s:\n got %q\nwant %q", tc.page, tc.re, m, tc.want)
+		}
+	}
+}
+
 func TestLoginFlow(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.CookieSecure = true })
 	c := e.anon()
