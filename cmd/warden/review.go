@@ -171,11 +171,18 @@ func reviewRun(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
+	// The review UI streams no request bodies: a whole request must
+	// arrive within WARDEN_BODY_READ_TIMEOUT (the server clears the
+	// deadline once the handler runs, so long downloads are not cut).
+	readTimeout, err := bodyReadTimeout(os.LookupEnv)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *addr, err)
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout}
 	go hs.Serve(ln)
 	log.Info("review service running", "addr", ln.Addr().String(), "ui", "http://"+ln.Addr().String()+"/review/", "brokers", rcfg.Brokers, "store", svc.Store().Driver())
 
