@@ -22,8 +22,8 @@ import (
 
 // Anthropic Messages proxy: POST /v1/messages.
 //
-// User text and tool results are checked first (stage prompt; the system
-// prompt is the operator's and is not). A blocked prompt is answered the
+// User text, documents, search results and tool results are checked first
+// (stage prompt; the system prompt is the operator's and is not). A blocked prompt is answered the
 // way Anthropic answers a refusal, with HTTP 200 and no content:
 //
 //	{"type": "message", "role": "assistant", "content": [],
@@ -35,7 +35,10 @@ import (
 // block a segment. A block mid-stream closes the open content blocks and
 // ends with message_delta {"stop_reason": "refusal"} and message_stop.
 // ping, thinking, tool_use and citation events pass through untouched.
-// Upstream failures mid-stream end with an "error" event.
+// Text that cannot be attributed to the open text block, and events in a
+// shape that could carry text past the filter, fail closed with
+// upstream_malformed. Upstream failures mid-stream end with an "error"
+// event.
 
 func anthropicError(c *gin.Context, status int, code, typ, msg string) {
 	c.AbortWithStatusJSON(status, gin.H{"type": "error", "error": gin.H{"type": typ, "code": code, "message": msg}})
@@ -107,14 +110,17 @@ func (p *proxy) messages(c *gin.Context) {
 	defer resp.Body.Close()
 	opts := FilterOptions{Tenant: ri.tenant, Prompt: lastUserText(parts, pres), Source: incident.SourceProxy, Metadata: ri.metadata}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/event-stream" {
-		s := &anStream{p: p, c: c, opts: opts, textBlock: -1, open: map[int]bool{}, cancel: cancel}
+		s := &anStream{p: p, c: c, opts: opts, blocks: map[int]*anBlock{}, cancel: cancel}
 		s.run(ctx, resp)
 		return
 	}
 	p.anthropicWhole(ctx, c, svc, resp, opts)
 }
 
-// anthropicPromptParts lists user text, tool results and assistant text.
+// anthropicPromptParts lists the text the model will read in the
+// messages: text blocks, tool results, documents (plain text and content
+// sources, title and context) and search results (title and text), with
+// setters that rewrite msgs in place (and flag the change).
 func anthropicPromptParts(msgs []map[string]json.RawMessage) ([]promptPart, *bool, error) {
 	changed := new(bool)
 	var parts []promptPart
@@ -132,44 +138,63 @@ func anthropicPromptParts(msgs []map[string]json.RawMessage) ([]promptPart, *boo
 		if err := json.Unmarshal(raw, &blocks); err != nil {
 			return nil, nil, fmt.Errorf("messages[%d].content must be a string or an array of content blocks", i)
 		}
+		commit := func() { m["content"] = mustRaw(blocks); *changed = true }
 		for _, b := range blocks {
-			switch typ, _ := rawString(b["type"]); typ {
-			case "text":
-				s, _ := rawString(b["text"])
-				parts = append(parts, promptPart{role: role, text: s, set: func(v string) {
-					b["text"] = mustRaw(v)
-					m["content"] = mustRaw(blocks)
-					*changed = true
-				}})
-			case "tool_result":
-				if s, ok := rawString(b["content"]); ok {
-					parts = append(parts, promptPart{role: "tool", text: s, set: func(v string) {
-						b["content"] = mustRaw(v)
-						m["content"] = mustRaw(blocks)
-						*changed = true
-					}})
-					continue
-				}
-				var inner []map[string]json.RawMessage
-				if json.Unmarshal(b["content"], &inner) != nil {
-					continue
-				}
-				for _, ib := range inner {
-					if t, _ := rawString(ib["type"]); t != "text" {
-						continue
-					}
-					s, _ := rawString(ib["text"])
-					parts = append(parts, promptPart{role: "tool", text: s, set: func(v string) {
-						ib["text"] = mustRaw(v)
-						b["content"] = mustRaw(inner)
-						m["content"] = mustRaw(blocks)
-						*changed = true
-					}})
-				}
-			}
+			parts = anthropicBlockParts(parts, role, b, commit)
 		}
 	}
 	return parts, changed, nil
+}
+
+// anthropicBlockParts appends the text of a content block to parts; a
+// setter rewrites the block and calls commit, which writes the blocks
+// around it back.
+func anthropicBlockParts(parts []promptPart, role string, b map[string]json.RawMessage, commit func()) []promptPart {
+	// field adds the string field key of obj (a part when present).
+	field := func(obj map[string]json.RawMessage, key, role string, commit func()) {
+		if s, ok := rawString(obj[key]); ok {
+			parts = append(parts, promptPart{role: role, text: s, set: func(v string) { obj[key] = mustRaw(v); commit() }})
+		}
+	}
+	// inner adds the blocks of obj[key], a string or an array of blocks.
+	inner := func(obj map[string]json.RawMessage, key, role string, commit func()) {
+		if _, ok := rawString(obj[key]); ok {
+			field(obj, key, role, commit)
+			return
+		}
+		var in []map[string]json.RawMessage
+		if json.Unmarshal(obj[key], &in) != nil {
+			return
+		}
+		up := func() { obj[key] = mustRaw(in); commit() }
+		for _, ib := range in {
+			parts = anthropicBlockParts(parts, role, ib, up)
+		}
+	}
+	switch typ, _ := rawString(b["type"]); typ {
+	case "text":
+		field(b, "text", role, commit)
+	case "tool_result":
+		inner(b, "content", "tool", commit)
+	case "document":
+		field(b, "title", role, commit)
+		field(b, "context", role, commit)
+		var src map[string]json.RawMessage
+		if json.Unmarshal(b["source"], &src) != nil || src == nil {
+			break
+		}
+		up := func() { b["source"] = mustRaw(src); commit() }
+		switch st, _ := rawString(src["type"]); st {
+		case "text":
+			field(src, "data", role, up)
+		case "content":
+			inner(src, "content", role, up)
+		}
+	case "search_result":
+		field(b, "title", role, commit)
+		inner(b, "content", role, commit)
+	}
+	return parts
 }
 
 // anthropicPromptRefusal answers a blocked prompt with a refusal message.
@@ -191,7 +216,7 @@ func (p *proxy) anthropicPromptRefusal(c *gin.Context, stream bool, model string
 		"delta": map[string]any{"stop_reason": "refusal", "stop_sequence": nil, "stop_details": refusalDetails(res)},
 		"usage": map[string]int{"output_tokens": 0}}))
 	_ = w.Event("message_stop", []byte(`{"type":"message_stop"}`))
-	setTrailers(c, []*check.Result{res})
+	setTrailers(c, []*check.Result{res}, false)
 }
 
 // anthropicWhole filters a non-streamed message: its text blocks are the
@@ -209,16 +234,35 @@ func (p *proxy) anthropicWhole(ctx context.Context, c *gin.Context, svc *check.S
 	}
 	var out map[string]json.RawMessage
 	var content []map[string]json.RawMessage
-	if json.Unmarshal(body, &out) != nil || json.Unmarshal(out["content"], &content) != nil {
+	malformed := func(msg string) {
 		p.recordUpstreamError(ctx, "anthropic", CodeUpstreamMalformed)
-		anthropicError(c, http.StatusBadGateway, CodeUpstreamMalformed, "api_error", "the upstream answer is not a message")
+		anthropicError(c, http.StatusBadGateway, CodeUpstreamMalformed, "api_error", msg)
+	}
+	if json.Unmarshal(body, &out) != nil || out == nil || json.Unmarshal(out["content"], &content) != nil {
+		malformed("the upstream answer is not a message")
+		return
+	}
+	if !plainKeys(out) {
+		malformed("the upstream answer carries content Warden cannot check (a key that is not lower-case)")
 		return
 	}
 	var segs []string
 	var idx []int
 	for i, b := range content {
-		if t, _ := rawString(b["type"]); t == "text" {
-			s, _ := rawString(b["text"])
+		if b == nil {
+			malformed("the upstream answer is not a message")
+			return
+		}
+		t, _ := rawString(b["type"])
+		s, ok := rawString(b["text"])
+		switch {
+		case !plainKeys(b):
+			malformed(fmt.Sprintf("the upstream answer carries content Warden cannot check (content[%d] has a key that is not lower-case)", i))
+			return
+		case t == "text" && !ok, t != "text" && !isNull(b["text"]):
+			malformed(fmt.Sprintf("the upstream answer carries content Warden cannot check (content[%d].text)", i))
+			return
+		case t == "text":
 			segs = append(segs, s)
 			idx = append(idx, i)
 		}
@@ -255,12 +299,20 @@ type anStream struct {
 	w         *sse.Writer
 	opts      FilterOptions
 	f         *Filter
-	textBlock int // index of the open text block, -1 if none
-	open      map[int]bool
+	textBlock int  // index of the open text block, when inText
+	inText    bool // a text block is open
+	blocks    map[int]*anBlock
+	closed    bool // message_delta closed the text: no more may come
 	outTokens int
 	result    *check.Result
 	ended     bool
 	cancel    context.CancelFunc
+}
+
+// anBlock is a content block that was started.
+type anBlock struct {
+	typ     string
+	stopped bool
 }
 
 func (s *anStream) run(ctx context.Context, resp *http.Response) {
@@ -283,15 +335,126 @@ func (s *anStream) tick(ctx context.Context, now time.Time) {
 	}
 }
 
+// anEvent is an upstream event as the proxy reads it: exact keys only
+// (encoding/json's struct decoding would match "Delta" to delta).
 type anEvent struct {
-	Type         string                     `json:"type"`
-	Index        *int                       `json:"index"`
-	ContentBlock map[string]json.RawMessage `json:"content_block"`
-	Delta        map[string]json.RawMessage `json:"delta"`
-	Message      *struct {
-		Usage map[string]json.RawMessage `json:"usage"`
-	} `json:"message"`
-	Usage map[string]json.RawMessage `json:"usage"`
+	name      string
+	raw       map[string]json.RawMessage
+	index     int
+	hasIndex  bool
+	block     map[string]json.RawMessage // content_block_start
+	blockType string
+	deltaType string // content_block_delta
+	text      string // a text_delta's text, a text block's starting text
+	usage     map[string]json.RawMessage
+}
+
+// anPassDeltas are the delta types that pass untouched (tool input,
+// thinking, its signature, citations). text_delta is filtered; any other
+// type fails closed.
+var anPassDeltas = map[string]bool{"input_json_delta": true, "thinking_delta": true, "signature_delta": true, "citations_delta": true}
+
+// parseAnEvent reads an upstream event. It fails with errMalformed on an
+// event that is not a JSON object, and with errUnchecked on one that could
+// carry text past the filter: a key that is not lower-case ASCII (at the
+// levels read: the event, its delta, content_block and message), an event
+// name its type contradicts, a text that is not a string, a "text" field
+// outside text_delta and text blocks, a delta type Warden does not know, a
+// message_start that carries content.
+func parseAnEvent(ev sse.Event) (anEvent, error) {
+	e := anEvent{name: ev.Name}
+	if json.Unmarshal(ev.Data, &e.raw) != nil || e.raw == nil {
+		return e, errMalformed
+	}
+	if !plainKeys(e.raw) {
+		return e, errUnchecked
+	}
+	typ, ok := rawString(e.raw["type"])
+	if !ok && !isNull(e.raw["type"]) {
+		return e, errMalformed
+	}
+	switch {
+	case e.name == "":
+		e.name = typ
+	case typ != "" && typ != e.name:
+		return e, errUnchecked // clients dispatch on either
+	}
+	if raw, ok := e.raw["index"]; ok && !isNull(raw) {
+		if json.Unmarshal(raw, &e.index) != nil || e.index < 0 {
+			return e, errMalformed
+		}
+		e.hasIndex = true
+	}
+	object := func(key string) (map[string]json.RawMessage, error) {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(e.raw[key], &m) != nil || m == nil {
+			return nil, errMalformed
+		}
+		if !plainKeys(m) {
+			return nil, errUnchecked
+		}
+		return m, nil
+	}
+	var err error
+	switch e.name {
+	case "content_block_start":
+		if e.block, err = object("content_block"); err != nil {
+			return e, err
+		}
+		if !e.hasIndex {
+			return e, errMalformed
+		}
+		if e.blockType, ok = rawString(e.block["type"]); !ok {
+			return e, errMalformed
+		}
+		text := e.block["text"]
+		if e.blockType == "text" {
+			if e.text, ok = rawString(text); !ok && !isNull(text) {
+				return e, errUnchecked
+			}
+		} else if !isNull(text) {
+			return e, errUnchecked
+		}
+	case "content_block_delta":
+		d, err := object("delta")
+		if err != nil {
+			return e, err
+		}
+		if !e.hasIndex {
+			return e, errUnchecked // text that cannot be attributed to a block
+		}
+		e.deltaType, _ = rawString(d["type"])
+		switch {
+		case e.deltaType == "text_delta":
+			if e.text, ok = rawString(d["text"]); !ok {
+				return e, errUnchecked
+			}
+		case !anPassDeltas[e.deltaType] || !isNull(d["text"]):
+			return e, errUnchecked
+		}
+	case "content_block_stop":
+		if !e.hasIndex {
+			return e, errMalformed
+		}
+	case "message_start":
+		m, err := object("message")
+		if err != nil {
+			return e, err
+		}
+		var content []json.RawMessage
+		if c := m["content"]; !isNull(c) && (json.Unmarshal(c, &content) != nil || len(content) > 0) {
+			return e, errUnchecked // content arrives in content blocks
+		}
+		_ = json.Unmarshal(m["usage"], &e.usage)
+	case "message_delta":
+		if raw := e.raw["delta"]; !isNull(raw) {
+			if _, err := object("delta"); err != nil {
+				return e, err
+			}
+		}
+		_ = json.Unmarshal(e.raw["usage"], &e.usage)
+	}
+	return e, nil
 }
 
 func (s *anStream) handle(ctx context.Context, it eventItem) string {
@@ -305,15 +468,11 @@ func (s *anStream) handle(ctx context.Context, it eventItem) string {
 		_ = s.w.Comment(it.ev.Data)
 		return ""
 	}
-	var e anEvent
-	if json.Unmarshal(it.ev.Data, &e) != nil {
-		return s.fail(ctx, errMalformed)
+	e, err := parseAnEvent(it.ev)
+	if err != nil {
+		return s.fail(ctx, err)
 	}
-	name := it.ev.Name
-	if name == "" {
-		name = e.Type
-	}
-	switch name {
+	switch e.name {
 	case "ping":
 		_ = s.w.Event(it.ev.Name, it.ev.Data)
 		return ""
@@ -325,60 +484,73 @@ func (s *anStream) handle(ctx context.Context, it eventItem) string {
 		s.p.recordUpstreamError(ctx, "anthropic", "provider_error")
 		return "upstream_error"
 	case "content_block_delta":
-		if e.Index != nil && *e.Index == s.textBlock {
-			if t, _ := rawString(e.Delta["type"]); t == "text_delta" {
-				text, _ := rawString(e.Delta["text"])
-				if f := s.filter(ctx); f != nil {
-					f.Feed(text)
-				}
-				return "" // stepped with the rest of the batch
+		if e.deltaType == "text_delta" {
+			// Text belongs to the open text block, or to nothing the
+			// filter can release it in: a delta for another block, a
+			// block never started or already stopped, after the message's
+			// end.
+			if !s.inText || e.index != s.textBlock || s.closed {
+				return s.fail(ctx, errUnchecked)
 			}
+			if f := s.filter(ctx); f != nil {
+				f.Feed(e.text)
+			}
+			return "" // stepped with the rest of the batch
 		}
 	case "message_start":
-		if e.Message != nil {
-			s.tokens(e.Message.Usage)
-		}
+		s.tokens(e.usage)
 	}
 	s.step(ctx)
 	if s.ended {
 		return ""
 	}
 	data := it.ev.Data
-	switch name {
+	switch e.name {
 	case "content_block_start":
-		if e.Index == nil {
-			return s.fail(ctx, errMalformed)
+		if s.blocks[e.index] != nil {
+			return s.fail(ctx, errMalformed) // a block started twice
 		}
-		s.open[*e.Index] = true
-		if t, _ := rawString(e.ContentBlock["type"]); t == "text" {
-			s.textBlock = *e.Index
-			if text, _ := rawString(e.ContentBlock["text"]); text != "" {
+		s.blocks[e.index] = &anBlock{typ: e.blockType}
+		if e.blockType == "text" {
+			if s.closed || s.inText {
+				// After the message's end, or inside another text block
+				// (blocks come one after the other): the released text
+				// could not be told apart from the other block's.
+				return s.fail(ctx, errUnchecked)
+			}
+			s.textBlock, s.inText = e.index, true
+			if e.text != "" {
 				// Text in the block's start goes through the filter too.
 				if f := s.filter(ctx); f != nil {
-					f.Feed(text)
+					f.Feed(e.text)
 				}
-				var raw map[string]json.RawMessage
-				_ = json.Unmarshal(data, &raw)
-				e.ContentBlock["text"] = mustRaw("")
-				raw["content_block"] = mustRaw(e.ContentBlock)
-				data = mustRaw(raw)
+				e.block["text"] = mustRaw("")
+				e.raw["content_block"] = mustRaw(e.block)
+				data = mustRaw(e.raw)
 			}
+		}
+	case "content_block_delta":
+		if b := s.blocks[e.index]; b == nil || b.stopped || s.closed {
+			return s.fail(ctx, errUnchecked)
 		}
 	case "content_block_stop":
-		if e.Index != nil && *e.Index == s.textBlock && s.f != nil {
-			s.emit(ctx, s.f.EndSegment(ctx))
-			if s.ended {
-				return ""
-			}
+		b := s.blocks[e.index]
+		if b == nil || b.stopped {
+			return s.fail(ctx, errMalformed)
 		}
-		if e.Index != nil {
-			delete(s.open, *e.Index)
-			if *e.Index == s.textBlock {
-				s.textBlock = -1
+		if s.inText && e.index == s.textBlock {
+			if s.f != nil {
+				s.emit(ctx, s.f.EndSegment(ctx))
+				if s.ended {
+					return ""
+				}
 			}
+			s.inText = false
 		}
+		b.stopped = true
 	case "message_delta":
-		s.tokens(e.Usage)
+		s.tokens(e.usage)
+		s.closed = true
 		if s.f != nil {
 			o := s.f.Close(ctx)
 			s.emit(ctx, o)
@@ -427,15 +599,17 @@ func (s *anStream) emit(ctx context.Context, o Output) {
 	if s.ended {
 		return
 	}
-	if o.Text != "" && s.textBlock >= 0 {
+	if o.Text != "" && s.inText {
 		_ = s.w.Event("content_block_delta", mustRaw(map[string]any{"type": "content_block_delta", "index": s.textBlock,
 			"delta": map[string]any{"type": "text_delta", "text": o.Text}}))
 	}
 	if o.Done && o.Blocked {
 		s.result = o.Result
-		idx := make([]int, 0, len(s.open))
-		for i := range s.open {
-			idx = append(idx, i)
+		idx := make([]int, 0, len(s.blocks))
+		for i, b := range s.blocks {
+			if !b.stopped {
+				idx = append(idx, i)
+			}
 		}
 		slices.Sort(idx)
 		for _, i := range idx {

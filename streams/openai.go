@@ -31,14 +31,19 @@ import (
 //	HTTP 400 {"error": {"message": "...", "type": "invalid_request_error",
 //	          "param": null, "code": "content_filter"}}
 //
-// Each choice's content (and refusal) is filtered as its own text. A
-// streamed choice that is blocked ends with a chunk
+// Each choice's content, refusal and reasoning (reasoning_content,
+// reasoning) is filtered as its own text, sent as a string or an array of
+// text parts. A streamed choice that is blocked ends with a chunk
 // {"index": i, "delta": {}, "finish_reason": "content_filter"}; once every
 // choice has ended the stream ends with "data: [DONE]". A non-streamed
 // blocked choice has "content": null, no tool calls and
 // "finish_reason": "content_filter". logprobs are removed (they repeat the
-// raw tokens). Tool calls pass through untouched. Upstream failures
-// mid-stream end with the SDK's error event: data: {"error": {...}}.
+// raw tokens). Tool calls (function_call too) and annotations pass through
+// untouched. Anything else that could carry text — audio, another shape of
+// a text field, a field Warden does not know — fails closed with
+// upstream_malformed; fields beside the message or delta that Warden does
+// not know are dropped. Upstream failures mid-stream end with the SDK's
+// error event: data: {"error": {...}}.
 
 func openaiError(c *gin.Context, status int, code, typ, msg string) {
 	c.AbortWithStatusJSON(status, gin.H{"error": gin.H{"message": msg, "type": typ, "param": nil, "code": code}})
@@ -56,6 +61,11 @@ func (p *proxy) chatCompletions(c *gin.Context) {
 		return
 	}
 	svc, ri, body, req, msgs := pr.svc, pr.ri, pr.body, pr.req, pr.msgs
+	if wantsAudio(req) {
+		openaiError(c, http.StatusBadRequest, CodeInvalidRequest, "invalid_request_error",
+			`Warden filters text only: audio output (modalities ["audio"]) cannot be checked`)
+		return
+	}
 	stream := string(req["stream"]) == "true"
 	n := 1
 	if raw, ok := req["n"]; ok && !isNull(raw) {
@@ -121,6 +131,16 @@ func (p *proxy) chatCompletions(c *gin.Context) {
 	p.openaiWhole(ctx, c, svc, resp, opts)
 }
 
+// wantsAudio reports whether a request asks for audio output, which the
+// proxy cannot check (an answer that carries audio fails closed anyway).
+func wantsAudio(req map[string]json.RawMessage) bool {
+	if !isNull(req["audio"]) {
+		return true
+	}
+	var mods []string
+	return json.Unmarshal(req["modalities"], &mods) == nil && slices.Contains(mods, "audio")
+}
+
 // passThrough relays an upstream error reply as it is (bounded).
 func (p *proxy) passThrough(c *gin.Context, resp *http.Response) {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -169,6 +189,74 @@ func openaiPromptParts(msgs []map[string]json.RawMessage) ([]promptPart, *bool, 
 	return parts, changed, nil
 }
 
+// oaFields are the texts of a choice, each filtered as a text of its own:
+// the answer, a refusal, and the reasoning that OpenAI-compatible servers
+// send beside the answer (DeepSeek and vLLM: reasoning_content; others:
+// reasoning). Each is a string or an array of text parts.
+var oaFields = [...]string{"content", "refusal", "reasoning_content", "reasoning"}
+
+// oaTextField is the index in oaFields of a message or delta field, or -1.
+func oaTextField(name string) int {
+	for k, f := range oaFields {
+		if f == name {
+			return k
+		}
+	}
+	return -1
+}
+
+// oaPassField reports whether a message or delta field passes untouched:
+// the role, tool calls (the legacy function_call too: its arguments are a
+// tool call's) and url citations (annotations). Every other field with a
+// value — audio, which Warden cannot check, and any field it does not
+// know — fails closed.
+func oaPassField(name string) bool {
+	switch name {
+	case "role", "tool_calls", "function_call", "annotations":
+		return true
+	}
+	return false
+}
+
+// oaTexts reads a text field: a string, or an array of text parts
+// [{"type": "text", "text": "..."}] as some OpenAI-compatible servers send
+// (parts is then the decoded array, to rewrite). ok is false for any
+// other shape — a number, an object, a part of another type or with other
+// fields — which the proxy cannot check.
+func oaTexts(raw json.RawMessage) (texts []string, parts []map[string]json.RawMessage, ok bool) {
+	if s, ok := rawString(raw); ok {
+		return []string{s}, nil, true
+	}
+	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &parts) != nil {
+		return nil, nil, false
+	}
+	for _, pt := range parts {
+		for k, v := range pt {
+			if k != "type" && k != "text" && !isNull(v) {
+				return nil, nil, false
+			}
+		}
+		typ, _ := rawString(pt["type"])
+		s, ok := rawString(pt["text"])
+		if typ != "text" || !ok {
+			return nil, nil, false
+		}
+		texts = append(texts, s)
+	}
+	if parts == nil {
+		parts = []map[string]json.RawMessage{}
+	}
+	return texts, parts, true
+}
+
+// oaTopFields are the top-level fields of a completion or chunk that
+// Warden passes on (others are dropped: a client reads nothing else).
+var oaTopFields = []string{"created", "id", "model", "object", "service_tier", "system_fingerprint"}
+
+// oaChoiceFields are the fields of a choice that Warden passes on besides
+// message/delta (logprobs are set to null; other fields are dropped).
+var oaChoiceFields = []string{"index", "finish_reason", "content_filter_results"}
+
 // openaiWhole filters a non-streamed completion.
 func (p *proxy) openaiWhole(ctx context.Context, c *gin.Context, svc *check.Service, resp *http.Response, opts FilterOptions) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, p.cfg.MaxResponseBytes+1))
@@ -181,27 +269,56 @@ func (p *proxy) openaiWhole(ctx context.Context, c *gin.Context, svc *check.Serv
 		openaiError(c, http.StatusBadGateway, code, "upstream_error", msg)
 		return
 	}
-	var out map[string]json.RawMessage
-	var choices []map[string]json.RawMessage
-	if json.Unmarshal(body, &out) != nil || json.Unmarshal(out["choices"], &choices) != nil {
+	malformed := func(msg string) {
 		p.recordUpstreamError(ctx, "openai", CodeUpstreamMalformed)
-		openaiError(c, http.StatusBadGateway, CodeUpstreamMalformed, "upstream_error", "the upstream answer is not a chat completion")
+		openaiError(c, http.StatusBadGateway, CodeUpstreamMalformed, "upstream_error", msg)
+	}
+	var in map[string]json.RawMessage
+	var choices []map[string]json.RawMessage
+	if json.Unmarshal(body, &in) != nil || in == nil || json.Unmarshal(in["choices"], &choices) != nil {
+		malformed("the upstream answer is not a chat completion")
 		return
+	}
+	// Every message is read before anything is checked: an answer that
+	// cannot be checked whole is refused whole.
+	msgs := make([]map[string]json.RawMessage, len(choices))
+	for i, ch := range choices {
+		if ch == nil {
+			malformed("the upstream answer is not a chat completion")
+			return
+		}
+		if raw := ch["message"]; !isNull(raw) {
+			if json.Unmarshal(raw, &msgs[i]) != nil || msgs[i] == nil {
+				malformed(fmt.Sprintf("choices[%d].message is not an object", i))
+				return
+			}
+		}
+		for k, v := range msgs[i] {
+			if isNull(v) || oaPassField(k) {
+				continue
+			}
+			if _, _, ok := oaTexts(v); oaTextField(k) < 0 || !ok {
+				malformed(fmt.Sprintf("the upstream answer carries content Warden cannot check (choices[%d].message.%s)", i, k))
+				return
+			}
+		}
 	}
 	req := check.Request{Tenant: opts.Tenant, Prompt: opts.Prompt, Source: opts.Source, Metadata: opts.Metadata}
 	var ids, actions []string
-	for _, ch := range choices {
-		var msg map[string]json.RawMessage
-		if json.Unmarshal(ch["message"], &msg) != nil {
-			continue
-		}
+	outChoices := make([]map[string]json.RawMessage, 0, len(choices))
+	for i, ch := range choices {
+		msg := msgs[i]
 		blocked := false
-		for _, field := range []string{"content", "refusal"} {
-			text, ok := rawString(msg[field])
-			if !ok || blocked {
+		for _, field := range oaFields {
+			raw, ok := msg[field]
+			if !ok || isNull(raw) || blocked {
 				continue
 			}
-			res, _, err := svc.CheckResponse(ctx, req, p.cfg.Plan(), text)
+			texts, parts, _ := oaTexts(raw)
+			if len(texts) == 0 {
+				continue
+			}
+			res, segs, err := svc.CheckResponse(ctx, req, p.cfg.Plan(), texts...)
 			if err != nil {
 				openaiError(c, http.StatusInternalServerError, CodeInternal, "server_error", "the response check failed")
 				return
@@ -211,23 +328,49 @@ func (p *proxy) openaiWhole(ctx context.Context, c *gin.Context, svc *check.Serv
 				blocked = true
 				continue
 			}
-			msg[field] = mustRaw(res.Text)
+			if parts == nil {
+				msg[field] = mustRaw(segs[0])
+				continue
+			}
+			for k := range parts {
+				parts[k]["text"] = mustRaw(segs[k])
+			}
+			msg[field] = mustRaw(parts)
+		}
+		out := map[string]json.RawMessage{}
+		for _, k := range oaChoiceFields {
+			if v, ok := ch[k]; ok {
+				out[k] = v
+			}
+		}
+		if _, ok := ch["logprobs"]; ok {
+			out["logprobs"] = rawNull
 		}
 		if blocked {
-			msg["content"] = rawNull
-			if _, ok := msg["refusal"]; ok {
-				msg["refusal"] = rawNull
+			for _, field := range oaFields {
+				if _, ok := msg[field]; ok || field == "content" {
+					msg[field] = rawNull
+				}
 			}
 			delete(msg, "tool_calls")
 			delete(msg, "function_call")
-			ch["finish_reason"] = mustRaw("content_filter")
+			delete(msg, "annotations")
+			out["finish_reason"] = mustRaw("content_filter")
 		}
-		ch["message"] = mustRaw(msg)
-		if _, ok := ch["logprobs"]; ok {
-			ch["logprobs"] = rawNull
+		if msg != nil {
+			out["message"] = mustRaw(msg)
+		} else if _, ok := ch["message"]; ok {
+			out["message"] = rawNull
+		}
+		outChoices = append(outChoices, out)
+	}
+	out := map[string]json.RawMessage{}
+	for _, k := range slices.Concat(oaTopFields, []string{"usage", "prompt_filter_results"}) {
+		if v, ok := in[k]; ok {
+			out[k] = v
 		}
 	}
-	out["choices"] = mustRaw(choices)
+	out["choices"] = mustRaw(outChoices)
 	copyReturnHeaders(c.Writer.Header(), resp.Header)
 	c.Header(HeaderDecisionID, strings.Join(ids, ","))
 	c.Header(HeaderAction, strings.Join(actions, ","))
@@ -252,12 +395,10 @@ type oaStream struct {
 
 type oaChoice struct {
 	idx      int
-	filters  [2]*Filter // content, refusal
-	done     bool       // ended: finish chunk sent or blocked
-	finished bool       // the upstream sent its finish_reason
+	filters  [len(oaFields)]*Filter // one per text field
+	done     bool                   // ended: finish chunk sent or blocked
+	finished bool                   // the upstream sent its finish_reason
 }
-
-var oaFields = [2]string{"content", "refusal"}
 
 func (s *oaStream) choice(idx int) *oaChoice {
 	cs, ok := s.choices[idx]
@@ -273,7 +414,7 @@ func (s *oaStream) choice(idx int) *oaChoice {
 func (s *oaStream) filters() []*Filter {
 	var out []*Filter
 	for _, cs := range s.choices {
-		out = append(out, cs.filters[0], cs.filters[1])
+		out = append(out, cs.filters[:]...)
 	}
 	return out
 }
@@ -350,19 +491,27 @@ func (s *oaStream) handle(ctx context.Context, it eventItem) string {
 		}
 	}
 	s.setTemplate(chunk)
-	pure := len(choices) > 0 && (isNull(chunk["usage"]))
+	pure := len(choices) > 0 && isNull(chunk["usage"]) && isNull(chunk["prompt_filter_results"])
 	type parsed struct {
 		cs         *oaChoice
 		raw        map[string]json.RawMessage
 		delta      map[string]json.RawMessage
+		role       json.RawMessage // a role that must go out before this chunk's text
 		finish     bool
 		other      bool
 		meaningful bool
 	}
+	type feed struct {
+		cs   *oaChoice
+		k    int
+		text string
+	}
 	ps := make([]parsed, 0, len(choices))
+	var feeds []feed
+	roles := false
 	for _, ch := range choices {
 		var idx int
-		if json.Unmarshal(ch["index"], &idx) != nil || idx < 0 || idx > 1024 {
+		if ch == nil || json.Unmarshal(ch["index"], &idx) != nil || idx < 0 || idx > 1024 {
 			return s.fail(ctx, errMalformed)
 		}
 		var delta map[string]json.RawMessage
@@ -371,32 +520,75 @@ func (s *oaStream) handle(ctx context.Context, it eventItem) string {
 		}
 		cs := s.choice(idx)
 		pc := parsed{cs: cs, raw: ch, delta: delta, finish: !isNull(ch["finish_reason"])}
-		for k, f := range oaFields {
-			text, ok := rawString(delta[f])
-			if !ok {
+		fed := false
+		for key, v := range delta {
+			if isNull(v) {
 				continue
 			}
-			if text != "" {
-				if !cs.done {
-					fl := s.filter(ctx, cs, k)
-					if fl == nil {
-						return "error"
-					}
-					fl.Feed(text)
+			k := oaTextField(key)
+			if k < 0 {
+				if !oaPassField(key) {
+					return s.fail(ctx, errUnchecked) // audio, or a field Warden does not know
 				}
-				delete(delta, f)
+				if key != "role" {
+					pc.other = true
+				}
+				continue
+			}
+			texts, parts, ok := oaTexts(v)
+			if !ok {
+				return s.fail(ctx, errUnchecked)
+			}
+			for _, text := range texts {
+				if text != "" && !cs.done {
+					feeds = append(feeds, feed{cs, k, text})
+					fed = true
+				}
+			}
+			// The text goes out in Warden's own chunks, as a string; an
+			// empty string stays (a role chunk's "content": "").
+			if parts != nil || texts[0] != "" {
+				delete(delta, key)
 			}
 		}
-		for k, v := range delta {
-			if k != "content" && k != "refusal" && k != "role" && !isNull(v) {
-				pc.other = true
-			}
+		if role := delta["role"]; fed && !isNull(role) {
+			pc.role = role
+			delete(delta, "role")
+			roles = true
 		}
 		pc.meaningful = meaningful(delta)
-		if pc.finish || pc.meaningful {
+		if pc.finish || pc.meaningful || pc.role != nil {
 			pure = false
 		}
 		ps = append(ps, pc)
+	}
+	if roles {
+		// A role opens a choice's message: it goes out before this
+		// chunk's text, after the text that came before it.
+		s.step(ctx)
+		if s.ended {
+			return ""
+		}
+		var rc []map[string]json.RawMessage
+		for _, pc := range ps {
+			if pc.role != nil && !pc.cs.done {
+				rc = append(rc, map[string]json.RawMessage{"index": mustRaw(pc.cs.idx),
+					"delta": mustRaw(map[string]json.RawMessage{"role": pc.role}), "logprobs": rawNull, "finish_reason": rawNull})
+			}
+		}
+		if len(rc) > 0 {
+			_ = s.w.Event(it.ev.Name, s.chunkOf(rc, nil))
+		}
+	}
+	for _, fd := range feeds {
+		if fd.cs.done {
+			continue
+		}
+		fl := s.filter(ctx, fd.cs, fd.k)
+		if fl == nil {
+			return "error"
+		}
+		fl.Feed(fd.text)
 	}
 	if pure {
 		return "" // text only: stepped with the rest of the batch
@@ -427,11 +619,18 @@ func (s *oaStream) handle(ctx context.Context, it eventItem) string {
 		if !pc.meaningful && !pc.finish {
 			continue
 		}
-		pc.raw["delta"] = mustRaw(pc.delta)
-		if _, ok := pc.raw["logprobs"]; ok {
-			pc.raw["logprobs"] = rawNull
+		// The choice is rebuilt from the fields Warden knows: nothing
+		// else the upstream put beside the delta goes on.
+		if pc.delta == nil {
+			pc.delta = map[string]json.RawMessage{}
 		}
-		out = append(out, pc.raw)
+		c := map[string]json.RawMessage{"delta": mustRaw(pc.delta), "logprobs": rawNull}
+		for _, k := range oaChoiceFields {
+			if v, ok := pc.raw[k]; ok {
+				c[k] = v
+			}
+		}
+		out = append(out, c)
 		if pc.finish {
 			cs.done = true
 		}
@@ -440,17 +639,46 @@ func (s *oaStream) handle(ctx context.Context, it eventItem) string {
 		s.checkAllDone(ctx)
 		return ""
 	}
-	chunk["choices"] = mustRaw(outOrEmpty(out))
-	_ = s.w.Event(it.ev.Name, mustRaw(chunk))
+	extra := map[string]json.RawMessage{}
+	for _, k := range []string{"usage", "prompt_filter_results"} {
+		if v, ok := chunk[k]; ok {
+			extra[k] = v
+		}
+	}
+	_ = s.w.Event(it.ev.Name, s.chunkOf(outOrEmpty(out), extra))
 	s.checkAllDone(ctx)
 	return ""
 }
 
+// chunkOf builds a chunk from the upstream's latest top-level fields,
+// choices and extra top-level fields (usage).
+func (s *oaStream) chunkOf(choices []map[string]json.RawMessage, extra map[string]json.RawMessage) []byte {
+	b := make([]byte, 0, len(s.tmpl)+256)
+	if s.tmpl == nil {
+		b = append(b, `{"choices":`...)
+	} else {
+		b = append(b, s.tmpl...)
+	}
+	b = append(b, mustRaw(choices)...)
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b = append(b, ',')
+		b = append(b, mustRaw(k)...)
+		b = append(b, ':')
+		b = append(b, extra[k]...)
+	}
+	return append(b, '}')
+}
+
 // meaningful reports whether a delta says anything once its text is
-// taken out: a role, tool calls, audio (not nulls or empty text).
+// taken out: a role, tool calls (not nulls or empty text).
 func meaningful(delta map[string]json.RawMessage) bool {
 	for k, v := range delta {
-		if isNull(v) || ((k == "content" || k == "refusal") && string(v) == `""`) {
+		if isNull(v) || (oaTextField(k) >= 0 && string(v) == `""`) {
 			continue
 		}
 		return true
@@ -532,20 +760,15 @@ func (s *oaStream) chunk(idx int, field, text, finish string) []byte {
 	return append(b, "}]}"...)
 }
 
-// setTemplate keeps the top-level fields of an upstream chunk (id, model,
-// created, ...) for the chunks Warden writes.
+// setTemplate keeps the top-level fields of an upstream chunk that Warden
+// knows (id, model, created, ...; oaTopFields) for the chunks Warden
+// writes. Other fields are dropped.
 func (s *oaStream) setTemplate(chunk map[string]json.RawMessage) {
-	keys := make([]string, 0, len(chunk))
-	for k := range chunk {
-		switch k {
-		case "choices", "usage", "obfuscation":
-		default:
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
 	b := []byte{'{'}
-	for _, k := range keys {
+	for _, k := range oaTopFields { // sorted
+		if _, ok := chunk[k]; !ok {
+			continue
+		}
 		b = append(b, mustRaw(k)...)
 		b = append(b, ':')
 		b = append(b, chunk[k]...)
@@ -571,8 +794,10 @@ type fastChunk struct {
 		Logprobs     json.RawMessage `json:"logprobs"`
 		FinishReason *string         `json:"finish_reason"`
 		Delta        struct {
-			Content *string `json:"content"`
-			Refusal *string `json:"refusal"`
+			Content          *string `json:"content"`
+			Refusal          *string `json:"refusal"`
+			ReasoningContent *string `json:"reasoning_content"`
+			Reasoning        *string `json:"reasoning"`
 		} `json:"delta"`
 	} `json:"choices"`
 }
@@ -591,7 +816,8 @@ func (s *oaStream) fastText(ctx context.Context, data []byte) bool {
 		return false
 	}
 	for _, ch := range fc.Choices {
-		if ch.FinishReason != nil || ch.Index < 0 || ch.Index > 1024 || (ch.Delta.Content == nil && ch.Delta.Refusal == nil) {
+		d := ch.Delta
+		if ch.FinishReason != nil || ch.Index < 0 || ch.Index > 1024 || (d.Content == nil && d.Refusal == nil && d.ReasoningContent == nil && d.Reasoning == nil) {
 			return false
 		}
 	}
@@ -611,7 +837,8 @@ func (s *oaStream) fastText(ctx context.Context, data []byte) bool {
 		if cs.done {
 			continue
 		}
-		for k, text := range [2]*string{ch.Delta.Content, ch.Delta.Refusal} {
+		d := ch.Delta
+		for k, text := range [len(oaFields)]*string{d.Content, d.Refusal, d.ReasoningContent, d.Reasoning} {
 			if text == nil || *text == "" {
 				continue
 			}

@@ -49,6 +49,9 @@ const (
 	// CodeOverloaded: the classifiers' queue is full; retry after the
 	// Retry-After header's seconds (HTTP 503).
 	CodeOverloaded = "overloaded"
+	// CodeInvalidConversation: X-Warden-Conversation-Id is over 200 bytes
+	// or not UTF-8 (HTTP 400).
+	CodeInvalidConversation = "invalid_conversation_id"
 )
 
 // overloaded reports whether err is the classifiers' "queue full" refusal
@@ -131,21 +134,23 @@ type reqInfo struct {
 	metadata map[string]any
 }
 
-func requestInfo(c *gin.Context) (reqInfo, error) {
-	ri := reqInfo{tenant: c.GetHeader(HeaderTenant)}
+// requestInfo reads the Warden headers of a proxied request; on error,
+// code is the stable error code to answer with.
+func requestInfo(c *gin.Context) (ri reqInfo, code string, err error) {
+	ri = reqInfo{tenant: c.GetHeader(HeaderTenant)}
 	if ri.tenant != "" && !tenantRE.MatchString(ri.tenant) {
-		return ri, errors.New("X-Warden-Tenant must be 1-64 characters of letters, digits, '_', '.', '-'")
+		return ri, CodeInvalidTenant, errors.New("X-Warden-Tenant must be 1-64 characters of letters, digits, '_', '.', '-'")
 	}
 	if ri.tenant == "" {
 		ri.tenant = "default"
 	}
 	if conv := c.GetHeader(HeaderConversation); conv != "" {
 		if len(conv) > 200 || !utf8.ValidString(conv) {
-			return ri, errors.New("X-Warden-Conversation-Id must be at most 200 bytes of UTF-8")
+			return ri, CodeInvalidConversation, errors.New("X-Warden-Conversation-Id must be at most 200 bytes of UTF-8")
 		}
 		ri.metadata = map[string]any{"conversation_id": conv}
 	}
-	return ri, nil
+	return ri, "", nil
 }
 
 // readBody reads a request body up to the limit.
@@ -170,8 +175,9 @@ func (p *proxy) decodeRequest(c *gin.Context, fail func(status int, code, msg st
 		return pr, false
 	}
 	var err error
-	if pr.ri, err = requestInfo(c); err != nil {
-		fail(http.StatusBadRequest, CodeInvalidTenant, err.Error())
+	var code string
+	if pr.ri, code, err = requestInfo(c); err != nil {
+		fail(http.StatusBadRequest, code, err.Error())
 		return pr, false
 	}
 	if pr.body, err = readBody(c, p.cfg.MaxRequestBytes); err != nil {
@@ -304,6 +310,8 @@ func upstreamFailure(ctx context.Context, err error) (code, msg string) {
 		return CodeUpstreamTimeout, "the upstream did not answer in time"
 	case errors.Is(err, errTooLong):
 		return CodeUpstreamTooLarge, "the answer exceeds WARDEN_PROXY_MAX_RESPONSE_BYTES"
+	case errors.Is(err, errUnchecked):
+		return CodeUpstreamMalformed, "the upstream sent content in a shape Warden cannot check"
 	case errors.Is(err, errMalformed):
 		return CodeUpstreamMalformed, "the upstream sent a malformed stream"
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, errEndedEarly):
@@ -317,6 +325,12 @@ var (
 	errMalformed  = errors.New("malformed upstream event")
 	errEndedEarly = errors.New("upstream stream ended early")
 	errTooLong    = errors.New("answer too long")
+	// errUnchecked: the upstream sent something that could carry text to
+	// the client in a shape the proxy does not filter (a content field
+	// that is not text, an unknown field of a message, text outside the
+	// open text block, a key a case-insensitive client would read as a
+	// known one). It fails closed like errMalformed.
+	errUnchecked = errors.New("upstream content in a shape Warden cannot check")
 )
 
 // events reads upstream SSE events on a goroutine so that the stream loop
@@ -402,7 +416,7 @@ func (p *proxy) relay(ctx context.Context, api string, c *gin.Context, w *sse.Wr
 	defer tm.stop()
 	outcome := "completed"
 	defer func() {
-		setTrailers(c, s.results())
+		setTrailers(c, s.results(), outcome == "upstream_error" || outcome == "error")
 		p.e.m.ends.Add(context.WithoutCancel(ctx), 1, apiAttr(api), outcomeAttr(outcome))
 	}()
 	for !s.done() {
@@ -533,14 +547,25 @@ func startSSE(c *gin.Context, upstream http.Header) *sse.Writer {
 	return w
 }
 
-// setTrailers reports the response decisions of a stream.
-func setTrailers(c *gin.Context, results []*check.Result) {
+// setTrailers reports the response decisions of a stream. A stream that
+// failed (it ended with an error event: the answer was not delivered whole
+// and its end was never checked) reports the fail-closed action, block,
+// for every decision (or once, when no text was decided), never the allow
+// of the prefix decided before the failure.
+func setTrailers(c *gin.Context, results []*check.Result, failed bool) {
 	var ids, actions []string
 	for _, r := range results {
 		if r != nil {
 			ids = append(ids, r.ID)
-			actions = append(actions, r.Action.String())
+			act := r.Action.String()
+			if failed {
+				act = types.ActionBlock.String()
+			}
+			actions = append(actions, act)
 		}
+	}
+	if failed && len(actions) == 0 {
+		actions = []string{types.ActionBlock.String()}
 	}
 	c.Writer.Header().Set(HeaderDecisionID, strings.Join(ids, ","))
 	c.Writer.Header().Set(HeaderAction, strings.Join(actions, ","))
@@ -604,6 +629,23 @@ func rawString(raw json.RawMessage) (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// plainKeys reports whether every key of an object is lower-case ASCII
+// (letters, digits, '_'), as the providers' keys are. The proxies read
+// keys exactly; a client that matches them case-insensitively (Go's
+// encoding/json does, folding 'K' and 'ſ' too) would read "Delta" or
+// "Content" as the field the proxy filters, so an object with such a key
+// is not passed on.
+func plainKeys(m map[string]json.RawMessage) bool {
+	for k := range m {
+		for i := 0; i < len(k); i++ {
+			if c := k[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func mustRaw(v any) json.RawMessage {
