@@ -171,6 +171,19 @@ type IOContract struct {
 type WindowConfig struct {
 	Runes   int `json:"runes"`
 	Overlap int `json:"overlap"`
+	// Sentences lists the labels whose score may also come from a line or
+	// sentence of the text scored alone (see Sentences; each short or not
+	// by its own length): a sentence whose score reaches the label's
+	// block threshold (Thresholds[label]["block"]) raises the text's
+	// score to it. A sentence inside a window is one of its n-grams' many;
+	// filler around an attack ("Ignore all previous instructions…" and a
+	// line of lorem ipsum) lowers the window's score, not the sentence's.
+	// Only a confident sentence counts: one line of code or of an
+	// instruction ("Paraphrase the following sentence.") read alone often
+	// scores in the uncertain band, and the windows judge those. Labels
+	// that need context (a jailbreak is a persona or a template, not one
+	// sentence of it) are left out.
+	Sentences []string `json:"sentences,omitempty"`
 }
 
 // Validate checks the manifest's own consistency.
@@ -230,6 +243,14 @@ func (m *Manifest) Validate() error {
 	// Kind hf windows by tokens (hf.max_length, hf.stride), not runes.
 	if m.Kind != KindHF && (m.Window.Runes < 16 || m.Window.Overlap < 0 || m.Window.Overlap >= m.Window.Runes) {
 		errs = append(errs, fmt.Errorf("window %+v: want runes >= 16 and 0 <= overlap < runes", m.Window))
+	}
+	for _, l := range m.Window.Sentences {
+		if !slices.Contains(m.Labels, l) {
+			errs = append(errs, fmt.Errorf("window sentences: %q is not one of the labels %v", l, m.Labels))
+		}
+		if _, ok := m.Thresholds[l]["block"]; !ok {
+			errs = append(errs, fmt.Errorf("window sentences: %q has no block threshold", l))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("manifest %s: %w", m.Name, err)

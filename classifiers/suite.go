@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"sync"
 	"unicode/utf8"
@@ -141,7 +142,10 @@ func (s *Suite) ScoreSignals(ctx context.Context, stage types.Stage, texts []str
 	type scored struct {
 		probs [][]float32
 		owner []int
-		err   error
+		// rows from windows on score a sentence alone, which counts for
+		// the manifest's Window.Sentences labels only
+		windows int
+		err     error
 	}
 	results := make([]scored, len(apply))
 	run := func(i int) {
@@ -166,15 +170,33 @@ func (s *Suite) ScoreSignals(ctx context.Context, stage types.Stage, texts []str
 				short = append(short, bin)
 			}
 		}
-		var probs [][]float32
-		for lo := 0; lo < len(windows); lo += maxBatch {
-			hi := min(lo+maxBatch, len(windows))
-			p, err := m.Infer(ctx, windows[lo:hi])
-			if err != nil {
-				results[i].err = err
-				return
+		// Sentences scored alone come after every window, in ONNX runs of
+		// their own: a run pads its rows to the longest, and a sentence
+		// padded to a whole window's n-grams would cost as much as one.
+		nWindows := len(windows)
+		if len(man.Window.Sentences) > 0 {
+			for j, t := range x.texts {
+				for _, sen := range Sentences(t) {
+					bin := man.Short.Bin(stage.String(), sen)
+					for _, w := range Windows(sen, man.Window.Runes, man.Window.Overlap) {
+						windows = append(windows, w)
+						owner = append(owner, x.owner[j])
+						short = append(short, bin)
+					}
+				}
 			}
-			probs = append(probs, p...)
+		}
+		var probs [][]float32
+		for _, group := range [][2]int{{0, nWindows}, {nWindows, len(windows)}} {
+			for lo := group[0]; lo < group[1]; lo += maxBatch {
+				hi := min(lo+maxBatch, group[1])
+				p, err := m.Infer(ctx, windows[lo:hi])
+				if err != nil {
+					results[i].err = err
+					return
+				}
+				probs = append(probs, p...)
+			}
 		}
 		for k, row := range probs {
 			if bin := short[k]; bin != nil {
@@ -185,7 +207,7 @@ func (s *Suite) ScoreSignals(ctx context.Context, stage types.Stage, texts []str
 				probs[k] = c
 			}
 		}
-		results[i] = scored{probs: probs, owner: owner}
+		results[i] = scored{probs: probs, owner: owner, windows: nWindows}
 	}
 	var wg sync.WaitGroup
 	for i := 1; i < len(apply); i++ {
@@ -199,11 +221,15 @@ func (s *Suite) ScoreSignals(ctx context.Context, stage types.Stage, texts []str
 		if r.err != nil {
 			return nil, nil, r.err
 		}
-		labels := apply[i].Manifest().Labels
+		man := apply[i].Manifest()
+		labels := man.Labels
 		for k, row := range r.probs {
 			sc := out[r.owner[k]]
 			for j, p := range row {
 				l := labels[j]
+				if k >= r.windows && (!slices.Contains(man.Window.Sentences, l) || float64(p) < man.Thresholds[l]["block"]) {
+					continue // a sentence alone counts only when confident
+				}
 				if v, ok := sc[l]; !ok || float64(p) > v {
 					sc[l] = float64(p)
 				}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -165,12 +166,44 @@ func checkParity(t *testing.T, m *classifiers.Model, p parityFile, stages ...typ
 				if bin := man.Short.Bin(stage.String(), texts[i]); bin != nil {
 					w = float64(bin.Apply(l, float32(w)))
 				}
+				w = max(w, confidentSentence(t, m, stage, texts[i], l))
 				if d := math.Abs(scores[i][l] - w); d > p.Tolerance {
 					t.Errorf("stage %v text %.40q %s: suite %.6f, PyTorch %.6f", stage, pt.Text, l, scores[i][l], w)
 				}
 			}
 		}
 	}
+}
+
+// confidentSentence is the highest score of label l that a line or
+// sentence of text, scored alone by ONNX Runtime (short-text map included),
+// gives at or above the label's block threshold, for a manifest that asks
+// for it (Window.Sentences); 0 otherwise. The Suite takes the maximum of it
+// and the windows' score.
+func confidentSentence(t *testing.T, m *classifiers.Model, stage types.Stage, text, l string) float64 {
+	t.Helper()
+	man := m.Manifest()
+	j := slices.Index(man.Labels, l)
+	if !slices.Contains(man.Window.Sentences, l) || j < 0 {
+		return 0
+	}
+	best := 0.0
+	for _, sen := range classifiers.Sentences(text) {
+		probs, err := m.Infer(context.Background(), classifiers.Windows(sen, man.Window.Runes, man.Window.Overlap))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range probs {
+			p := row[j]
+			if bin := man.Short.Bin(stage.String(), sen); bin != nil {
+				p = bin.Apply(l, p)
+			}
+			if float64(p) >= man.Thresholds[l]["block"] {
+				best = max(best, float64(p))
+			}
+		}
+	}
+	return best
 }
 
 // TestInjectionSanity checks obvious cases against the manifest's escalate

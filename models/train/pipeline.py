@@ -33,7 +33,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 LABELS = ["prompt_injection", "jailbreak"]
 SHORT = ["pi", "jb"]
 SEED = data.SEED
-VERSION = "1.4.0"  # the n-gram model (models/injection); 1.2.0: 256-rune windows; 1.3.0: mean + max pooling; 1.4.0: HTML tags read as white space (hashgram Markup)
+VERSION = "1.5.0"  # the n-gram model (models/injection); 1.2.0: 256-rune windows; 1.3.0: mean + max pooling; 1.4.0: HTML tags read as white space (hashgram Markup); 1.5.0: 1.4.0's weights, a confident sentence alone also scores prompt injection (window "sentences", serving only)
 CNN_VERSION = "1.1.0"  # the byte CNN (models/injection_cnn)
 
 WINDOW = {"runes": 1024, "overlap": 128}
@@ -75,8 +75,12 @@ VARIANTS = {
                                             data=dict(markup_neg=6000)),
     # the shipped recipe read with hashgram's Markup: tags of common HTML
     # elements are white space, their attribute values text
+    # served with "sentences" (1.5.0): a line or sentence scored alone that
+    # reaches the block threshold raises the text's prompt-injection score
+    # (classifiers.Sentences; serving only, training reads the windows)
     "mlp64-c345-w256-mm-tags": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5], markup=True),
-                                    train=dict(pool="meanmax"), window={"runes": 256, "overlap": 64}),
+                                    train=dict(pool="meanmax"),
+                                    window={"runes": 256, "overlap": 64, "sentences": ["prompt_injection"]}),
     # + requests about tables of data with an attack as a cell, field or row
     # and their benign twins (data.data_carrier; train split only)
     "mlp64-c345-w256-mm-tags-data": dict(feat=dict(buckets=2 ** 18, word_ngrams=[1, 2], char_ngrams=[3, 4, 5], markup=True),
