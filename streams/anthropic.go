@@ -82,6 +82,10 @@ func (p *proxy) messages(c *gin.Context) {
 	}
 	if checked {
 		c.Header(HeaderPromptDecisionID, pres.ID)
+		if pres.Action == types.ActionBlock && pres.FailMode != "" {
+			checkFailed(c, &pres, func(status int, msg string) { anthropicError(c, status, CodeCheckFailed, "api_error", msg) })
+			return
+		}
 		if pres.Action == types.ActionBlock {
 			c.Header(HeaderDecisionID, pres.ID)
 			p.anthropicPromptRefusal(c, stream, model, &pres)

@@ -90,6 +90,10 @@ func (p *proxy) chatCompletions(c *gin.Context) {
 	}
 	if checked {
 		c.Header(HeaderPromptDecisionID, pres.ID)
+		if pres.Action == types.ActionBlock && pres.FailMode != "" {
+			checkFailed(c, &pres, func(status int, msg string) { openaiError(c, status, CodeCheckFailed, "server_error", msg) })
+			return
+		}
 		if pres.Action == types.ActionBlock {
 			c.Header(HeaderDecisionID, pres.ID)
 			openaiError(c, http.StatusBadRequest, CodeContentFilter, "invalid_request_error",

@@ -52,7 +52,21 @@ const (
 	// CodeInvalidConversation: X-Warden-Conversation-Id is over 200 bytes
 	// or not UTF-8 (HTTP 400).
 	CodeInvalidConversation = "invalid_conversation_id"
+	// CodeCheckFailed: the prompt check could not complete (its deadline,
+	// a model or policy error) and the stage fails closed: the prompt was
+	// not sent. HTTP 503 with Retry-After, which the providers' SDKs
+	// retry; a 400 content_filter would tell them the prompt itself was
+	// refused.
+	CodeCheckFailed = "check_failed"
 )
+
+// checkFailed answers a prompt whose check failed closed: it was not
+// judged, so it is a retryable 503, not a refusal of its content.
+func checkFailed(c *gin.Context, res *check.Result, reply func(status int, msg string)) {
+	c.Header(HeaderDecisionID, res.ID)
+	c.Header("Retry-After", "1")
+	reply(http.StatusServiceUnavailable, "The prompt could not be checked and was not sent (decision "+res.ID+"); retry later.")
+}
 
 // overloaded reports whether err is the classifiers' "queue full" refusal
 // and, if so, sets Retry-After (whole seconds, at least 1).
