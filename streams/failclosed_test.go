@@ -2,6 +2,9 @@ package streams
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,5 +51,38 @@ func TestPromptCheckFailedClosedIsRetryable(t *testing.T) {
 	}
 	if len(up.bodies) != 0 {
 		t.Fatal("a prompt that was not checked reached the upstream")
+	}
+}
+
+// A lone surrogate escape in a proxied request is refused before anything
+// is checked or sent: Warden would check U+FFFD while the upstream read the
+// escape itself.
+func TestProxyRefusesLoneSurrogates(t *testing.T) {
+	up := newUpstream(t, openaiScript([]string{"ok"}, "", 0))
+	w := wardenFor(t, up, nil)
+	for _, path := range []string{"/v1/chat/completions", "/v1/messages"} {
+		body := `{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi \ud800 there"}]}`
+		resp, err := http.Post(w.srv.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(b), CodeInvalidJSON) {
+			t.Errorf("%s: status %d %s", path, resp.StatusCode, b)
+		}
+		// A proper pair is text like any other.
+		pair := `{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi \ud83d\ude00 there"}]}`
+		resp, err = http.Post(w.srv.URL+path, "application/json", strings.NewReader(pair))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 400 {
+			t.Errorf("%s: a surrogate pair was refused", path)
+		}
+	}
+	if n := len(up.bodies); n != 2 {
+		t.Fatalf("%d requests reached the upstream, want the 2 with a proper pair", n)
 	}
 }

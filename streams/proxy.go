@@ -206,6 +206,12 @@ func (p *proxy) decodeRequest(c *gin.Context, fail func(status int, code, msg st
 		fail(http.StatusBadRequest, CodeInvalidJSON, "the request body is not a JSON object in UTF-8")
 		return pr, false
 	}
+	// A lone surrogate escape would be checked as U+FFFD while the
+	// upstream reads the raw escape: refused, as /v1/check refuses it.
+	if hasLoneSurrogate(pr.body) {
+		fail(http.StatusBadRequest, CodeInvalidJSON, "the request body has a lone UTF-16 surrogate escape (\\uD800-\\uDFFF)")
+		return pr, false
+	}
 	if err := json.Unmarshal(pr.req["messages"], &pr.msgs); err != nil || len(pr.msgs) == 0 {
 		fail(http.StatusBadRequest, CodeInvalidRequest, "messages must be a non-empty array of message objects")
 		return pr, false
