@@ -82,7 +82,7 @@ func (p *proxy) messages(c *gin.Context) {
 	}
 	if checked {
 		c.Header(HeaderPromptDecisionID, pres.ID)
-		if pres.Action == types.ActionBlock && pres.FailMode != "" {
+		if pres.Action == types.ActionBlock && pres.Unjudged() {
 			checkFailed(c, &pres, func(status int, msg string) { anthropicError(c, status, CodeCheckFailed, "api_error", msg) })
 			return
 		}

@@ -90,7 +90,7 @@ func (p *proxy) chatCompletions(c *gin.Context) {
 	}
 	if checked {
 		c.Header(HeaderPromptDecisionID, pres.ID)
-		if pres.Action == types.ActionBlock && pres.FailMode != "" {
+		if pres.Action == types.ActionBlock && pres.Unjudged() {
 			checkFailed(c, &pres, func(status int, msg string) { openaiError(c, status, CodeCheckFailed, "server_error", msg) })
 			return
 		}

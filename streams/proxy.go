@@ -52,9 +52,10 @@ const (
 	// CodeInvalidConversation: X-Warden-Conversation-Id is over 200 bytes
 	// or not UTF-8 (HTTP 400).
 	CodeInvalidConversation = "invalid_conversation_id"
-	// CodeCheckFailed: the prompt check could not complete (its deadline,
-	// a model or policy error) and the stage fails closed: the prompt was
-	// not sent. HTTP 503 with Retry-After, which the providers' SDKs
+	// CodeCheckFailed: the prompt could not be judged (its deadline, a
+	// model, detector or policy error; check.Result.Unjudged) and the stage
+	// fails closed: the prompt was not sent. A decision that was made and
+	// could not be carried out (its incident not recorded) stays a refusal. HTTP 503 with Retry-After, which the providers' SDKs
 	// retry; a 400 content_filter would tell them the prompt itself was
 	// refused.
 	CodeCheckFailed = "check_failed"

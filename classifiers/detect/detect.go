@@ -175,14 +175,30 @@ func (d *Detector) DetectReleasable(ctx context.Context, buf string, released in
 	if err != nil {
 		return nil, 0, err
 	}
-	r := d.releasable(buf, fs, final, lab)
-	if v.from != nil {
-		// What the view may still complete is held too: "jane.doe" then
-		// a zero-width space is a finished word in the original, and
-		// the start of an address in the view.
-		r = min(r, v.offset(d.releasable(v.text, vfs, final, nil), len(buf)))
+	return fs, d.viewRelease(buf, d.releasable(buf, fs, final, lab), fs, v, vfs, final), nil
+}
+
+// viewRelease lowers r, the release point of buf's own findings fs (the
+// view's included, mapped), to what the view v of buf (zero: none) may
+// still complete: "jane.doe" then a zero-width space is a finished word
+// in the original, and the start of an address in the view. vfs are the
+// view's findings in its own offsets.
+func (d *Detector) viewRelease(buf string, r int, fs []types.Finding, v view, vfs []types.Finding, final bool) int {
+	if v.from == nil {
+		return r
 	}
-	return fs, r, nil
+	r = min(r, v.offset(d.releasable(v.text, vfs, final, nil), len(buf)))
+	// Each point keeps its own findings whole; the earlier of the two
+	// must not cut one of the other's either.
+	for moved := true; moved; {
+		moved = false
+		for _, f := range fs {
+			if f.Start < r && f.End > r {
+				r, moved = f.Start, true
+			}
+		}
+	}
+	return r
 }
 
 func (d *Detector) detect(ctx context.Context, text string, lab *nerLabels, nerFrom int) ([]types.Finding, error) {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"strings"
 	"unicode/utf8"
 
@@ -24,7 +25,18 @@ import (
 // words before a value ("api_key = "), numbers read context words. Stream
 // does all this.
 func (d *Detector) Releasable(buf string, findings []types.Finding, final bool) int {
-	return d.releasable(buf, findings, final, nil)
+	r := d.releasable(buf, findings, final, nil)
+	if final {
+		return r
+	}
+	// The view of buf without hidden characters (seethrough.go) holds
+	// back what it may still complete, as DetectReleasable does.
+	if v, ok := seeThrough(buf); ok {
+		if vfs, err := d.scan(context.Background(), v.text, nil); err == nil {
+			r = d.viewRelease(buf, r, findings, v, vfs, final)
+		}
+	}
+	return r
 }
 
 func (d *Detector) releasable(buf string, findings []types.Finding, final bool, lab *nerLabels) int {

@@ -58,9 +58,12 @@ func seeThrough(text string) (view, bool) {
 	return v, true
 }
 
-// needsView reports whether text has a character that seeThrough drops,
-// or a fullwidth letter, digit or '@' (fullwidth punctuation alone, as in
-// Chinese prose, folds nothing a pattern could match).
+// needsView reports whether text has a character that seeThrough drops or
+// folds. Every such character triggers the view, fullwidth punctuation
+// too: how a character reads must not depend on the rest of the text, or a
+// stream (which sees part of it) and the whole text would read
+// "jane．doe＠x.io" differently. Chinese and Japanese prose, which uses
+// fullwidth commas, is therefore scanned twice.
 func needsView(text string) bool {
 	for i := 0; i < len(text); i++ {
 		c := text[i]
@@ -71,16 +74,12 @@ func needsView(text string) bool {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(text[i:])
-		if fullwidthAlnum(r) || (r != utf8.RuneError && textnorm.Ignorable(r)) {
+		if (r >= 0xFF01 && r <= 0xFF5E) || (r != utf8.RuneError && textnorm.Ignorable(r)) {
 			return true
 		}
 		i += n - 1
 	}
 	return false
-}
-
-func fullwidthAlnum(r rune) bool {
-	return (r >= 0xFF10 && r <= 0xFF19) || (r >= 0xFF20 && r <= 0xFF3A) || (r >= 0xFF41 && r <= 0xFF5A)
 }
 
 // finding maps a finding in the view onto the original text.

@@ -184,6 +184,9 @@ type Result struct {
 	// FailMode is "closed" or "open" when the check could not complete and
 	// the stage's fail mode decided instead of the policy.
 	FailMode string `json:"fail_mode,omitempty"`
+	// FailCause is why (the cause label of warden_check_failures_total:
+	// "deadline", "classifier_error", "incident_unrecorded", ...).
+	FailCause string `json:"-"`
 
 	// Decision is the full policy decision (redaction modes, shadow).
 	Decision types.Decision `json:"-"`
@@ -375,6 +378,15 @@ func causeOf(ctx context.Context, cause string) string {
 	return cause
 }
 
+// Unjudged reports whether the stage's fail mode decided because the text
+// could not be judged at all (a deadline, a model, detector or policy
+// error), as opposed to a decision that was made and could not be carried
+// out (its redaction or its incident failed): retrying an unjudged text
+// later may well succeed.
+func (r Result) Unjudged() bool {
+	return r.FailMode != "" && r.FailCause != "redaction_error" && r.FailCause != "incident_unrecorded"
+}
+
 // failDecision applies the stage's fail mode.
 func (s *Service) failDecision(ctx context.Context, stage types.Stage, cause string, err error, res *Result) types.Decision {
 	mode := "closed"
@@ -382,7 +394,7 @@ func (s *Service) failDecision(ctx context.Context, stage types.Stage, cause str
 	if s.opts.FailOpen[stage] {
 		mode, action = "open", types.ActionAllow
 	}
-	res.FailMode = mode
+	res.FailMode, res.FailCause = mode, cause
 	s.failures.Add(context.WithoutCancel(ctx), 1, metric.WithAttributes(
 		attribute.String("stage", stage.String()), attribute.String("cause", cause), attribute.String("mode", mode)))
 	s.opts.Logger.Warn("check could not complete; fail mode applied",

@@ -223,3 +223,22 @@ func TestInvalidRequests(t *testing.T) {
 		}
 	}
 }
+
+// Unjudged: only a failure before the policy decided makes a retry worth it.
+func TestResultUnjudged(t *testing.T) {
+	for _, c := range []struct {
+		mode, cause string
+		want        bool
+	}{
+		{"", "", false},
+		{"closed", "deadline", true},
+		{"closed", "classifier_error", true},
+		{"open", "policy_error", true},
+		{"closed", "incident_unrecorded", false},
+		{"closed", "redaction_error", false},
+	} {
+		if got := (check.Result{FailMode: c.mode, FailCause: c.cause}).Unjudged(); got != c.want {
+			t.Errorf("%q/%q: Unjudged %v, want %v", c.mode, c.cause, got, c.want)
+		}
+	}
+}
