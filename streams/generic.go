@@ -82,7 +82,7 @@ func parseLine(line []byte) (genericIn, error) {
 	if !utf8.Valid(line) {
 		return in, errors.New("line is not valid UTF-8")
 	}
-	if hasLoneSurrogate(line) {
+	if api.HasLoneSurrogate(line) {
 		// As POST /v1/check: encoding/json would turn it into U+FFFD.
 		return in, errors.New("line has an unpaired UTF-16 surrogate escape")
 	}
@@ -104,57 +104,6 @@ func parseLine(line []byte) (genericIn, error) {
 		return in, fmt.Errorf("unknown line type %q (want start, text, segment_end or end)", in.Type)
 	}
 	return in, nil
-}
-
-// hasLoneSurrogate finds \uD800-\uDFFF escapes that do not form a pair
-// (encoding/json would silently turn them into U+FFFD). It mirrors
-// internal/api's check of /v1/check bodies, which is not exported.
-func hasLoneSurrogate(b []byte) bool {
-	for i := 0; i+6 <= len(b); i++ {
-		if b[i] != '\\' {
-			continue
-		}
-		if b[i+1] != 'u' {
-			i++ // an escaped character (\\ included) is not an escape
-			continue
-		}
-		v, ok := hex4(b[i+2 : i+6])
-		if !ok {
-			continue
-		}
-		switch {
-		case v >= 0xD800 && v <= 0xDBFF:
-			if i+12 <= len(b) && b[i+6] == '\\' && b[i+7] == 'u' {
-				if w, ok := hex4(b[i+8 : i+12]); ok && w >= 0xDC00 && w <= 0xDFFF {
-					i += 11
-					continue
-				}
-			}
-			return true
-		case v >= 0xDC00 && v <= 0xDFFF:
-			return true
-		}
-		i += 5
-	}
-	return false
-}
-
-func hex4(b []byte) (int, bool) {
-	v := 0
-	for _, c := range b {
-		v <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			v |= int(c - '0')
-		case c >= 'a' && c <= 'f':
-			v |= int(c-'a') + 10
-		case c >= 'A' && c <= 'F':
-			v |= int(c-'A') + 10
-		default:
-			return 0, false
-		}
-	}
-	return v, true
 }
 
 // readLine reads one line of at most max bytes (without the newline).

@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/check"
 	"github.com/wardenhq/warden/internal/types"
 	"github.com/wardenhq/warden/review/incident"
@@ -209,7 +210,7 @@ func (p *proxy) decodeRequest(c *gin.Context, fail func(status int, code, msg st
 	}
 	// A lone surrogate escape would be checked as U+FFFD while the
 	// upstream reads the raw escape: refused, as /v1/check refuses it.
-	if hasLoneSurrogate(pr.body) {
+	if api.HasLoneSurrogate(pr.body) {
 		fail(http.StatusBadRequest, CodeInvalidJSON, "the request body has a lone UTF-16 surrogate escape (\\uD800-\\uDFFF)")
 		return pr, false
 	}

@@ -291,7 +291,7 @@ func DecodeJSON(c *gin.Context, body []byte, dst any) bool {
 		Error(c, http.StatusBadRequest, CodeInvalidUTF8, "request body is not valid UTF-8")
 		return false
 	}
-	if hasLoneSurrogate(body) {
+	if HasLoneSurrogate(body) {
 		Error(c, http.StatusBadRequest, CodeInvalidUTF8, "request body has an unpaired UTF-16 surrogate escape")
 		return false
 	}
@@ -329,9 +329,11 @@ func jsonErr(err error) string {
 	return err.Error()
 }
 
-// hasLoneSurrogate finds \uD800-\uDFFF escapes that do not form a pair;
-// encoding/json would silently turn them into U+FFFD.
-func hasLoneSurrogate(b []byte) bool {
+// HasLoneSurrogate finds \uD800-\uDFFF escapes in JSON text that do not
+// form a pair; encoding/json would silently turn them into U+FFFD, so what
+// Warden checks would differ from what the next reader of the raw bytes
+// sees. The stream API and the proxies refuse such bodies too.
+func HasLoneSurrogate(b []byte) bool {
 	for i := 0; i+6 <= len(b); i++ {
 		if b[i] != '\\' {
 			continue
