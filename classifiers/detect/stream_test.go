@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -83,17 +84,26 @@ func TestStreamMatchesWhole(t *testing.T) {
 			if oneByte && i%10 != 0 && i < 150 {
 				continue // 1-byte chunks are slow: a sample
 			}
-			got, fs, s := streamFindings(t, d, split(text, r, oneByte))
-			if got != text {
-				t.Fatalf("stream changed the text")
-			}
-			if s.Straddled != 0 {
-				t.Errorf("text %d: %d findings started in released text", i, s.Straddled)
-			}
-			if a, b := keysOf(text, whole), keysOf(text, fs); strings.Join(a, "|") != strings.Join(b, "|") {
-				t.Errorf("text %d (1-byte %v):\n whole  %v\n stream %v", i, oneByte, a, b)
-			}
+			streamAgrees(t, d, text, whole, split(text, r, oneByte), fmt.Sprintf("text %d (1-byte %v)", i, oneByte))
 		}
+	}
+}
+
+// streamAgrees streams text in chunks and checks the contract against
+// whole, the findings of a whole-text scan: the stream releases the text
+// byte for byte, no finding starts in text already released, and the
+// findings are the whole scan's.
+func streamAgrees(t *testing.T, d *Detector, text string, whole []types.Finding, chunks []string, label string) {
+	t.Helper()
+	got, fs, s := streamFindings(t, d, chunks)
+	if got != text {
+		t.Fatalf("%s: stream changed the text", label)
+	}
+	if s.Straddled != 0 {
+		t.Errorf("%s: %d findings started in released text", label, s.Straddled)
+	}
+	if a, b := keysOf(text, whole), keysOf(text, fs); strings.Join(a, "|") != strings.Join(b, "|") {
+		t.Errorf("%s:\n whole  %q\n stream %q", label, a, b)
 	}
 }
 
