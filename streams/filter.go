@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/wardenhq/warden/classifiers/textnorm"
 	"github.com/wardenhq/warden/internal/check"
 	"github.com/wardenhq/warden/internal/types"
 	"github.com/wardenhq/warden/review/incident"
@@ -439,8 +440,11 @@ func (f *Filter) run(ctx context.Context, segmentEnd, releaseAll bool) Output {
 		return Output{Action: f.action}
 	}
 
-	// Detect over the unreleased text and a window before it.
-	p := f.runeStart(max(0, r-f.hold-f.ctxBytes))
+	// Detect over the unreleased text and a window before it, counted as a
+	// reader sees it: hidden characters between a keyword and its value do
+	// not push the keyword out (a scan of the whole text skips them too).
+	win := f.hold + f.ctxBytes
+	p := textnorm.VisibleStart(f.text, r, win, textnorm.HiddenReach*win)
 	buf := string(f.text[p:n])
 	var found []types.Finding
 	var derr error

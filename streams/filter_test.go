@@ -746,3 +746,36 @@ func TestRealDetectorFirstRelease(t *testing.T) {
 		}
 	}
 }
+
+// Zero-width spaces between "api_key = " and its value: the whole-text
+// check reads past them (the detectors' view) and redacts the key, and so
+// must a stream in small pieces, whose context before the unreleased text
+// is counted as a reader sees it. 1,200 of them (3,600 bytes) fit in the
+// hold-back bound, and the stream must redact as the whole text does (in
+// plain bytes, the keyword fell out of the context and the key went out);
+// 3,000 overflow it, and the stream fails closed without releasing the key.
+func TestRealDetectorHiddenCharactersBeforeValue(t *testing.T) {
+	det := realDetector(t, false)
+	svc, _ := newTestService(t, nil, det)
+	e := newTestEngine(t, svc, func(c *Config) { c.MaxHoldBackTime = time.Hour })
+	const key = "Zx9f3kLm2Qp7Rt5Vw8Yz1Bc4Nd6Hj0"
+	for _, n := range []int{1200, 3000} {
+		text := "Here is the config: api_key = " + strings.Repeat("\u200b", n) + key + " and that is all."
+		whole, _, err := svc.CheckResponse(context.Background(), check.Request{Tenant: "default"}, e.cfg.Plan(), text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(whole.Text, key) {
+			t.Fatalf("%d: the whole-text check does not redact the key: %v", n, whole.Action)
+		}
+		for _, size := range []int{1, 5, 64} {
+			got := runFilter(t, e, pieces(text, size))
+			if strings.Contains(got.text, key) {
+				t.Fatalf("%d, %d-byte pieces: the key went out (%v, %v)", n, size, got.action, got.result.Reasons)
+			}
+			if n == 1200 && (got.blocked || got.text != whole.Text) {
+				t.Fatalf("%d, %d-byte pieces: streamed %v (%v), whole %v", n, size, got.action, got.result.Reasons, whole.Action)
+			}
+		}
+	}
+}

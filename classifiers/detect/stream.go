@@ -3,8 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
-	"unicode/utf8"
-
+	"github.com/wardenhq/warden/classifiers/textnorm"
 	"github.com/wardenhq/warden/internal/types"
 )
 
@@ -15,8 +14,10 @@ import (
 // unfinished token or a finding that could still grow; the concatenated
 // segments are the pushed text, byte for byte.
 //
-// Stream keeps LookBehind bytes of released text as context, so its memory
-// is bounded by that plus the unreleased text (which the caller bounds: a
+// Stream keeps LookBehind bytes of released text as context (as a reader
+// counts them: zero-width and other hidden characters are free, up to
+// textnorm.HiddenReach times LookBehind in all), so its memory is bounded
+// by that plus the unreleased text (which the caller bounds: a
 // token, an address or a key block still arriving is held until it ends).
 // A Stream is not safe for concurrent use.
 type Stream struct {
@@ -63,11 +64,10 @@ func (s *Stream) Push(ctx context.Context, chunk string, final bool) (string, []
 		f.End = min(f.End, r) - s.released
 		out = append(out, f)
 	}
-	// Keep LookBehind bytes before r as context.
-	keep := max(0, r-s.d.LookBehind())
-	for keep > 0 && keep < len(s.buf) && !utf8.RuneStart(s.buf[keep]) {
-		keep--
-	}
+	// Keep LookBehind bytes before r as context, counted as a reader sees
+	// them: hidden characters do not push a keyword out of it.
+	lb := s.d.LookBehind()
+	keep := textnorm.VisibleStart(s.buf, r, lb, textnorm.HiddenReach*lb)
 	s.buf = s.buf[keep:]
 	s.released = r - keep
 	return seg, out, nil

@@ -2,6 +2,7 @@ package textnorm
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -66,4 +67,35 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, r.Text, r2.Text)
 		}
 	})
+}
+
+// TestVisibleStart: the window counts what a reader sees, stops at the
+// limit, and starts on a rune.
+func TestVisibleStart(t *testing.T) {
+	zw := strings.Repeat("\u200b", 1000)
+	text := "api_key = " + zw + "value"
+	end := len(text)
+	if got := VisibleStart(text, end, 15, 1<<20); got != 0 {
+		t.Errorf("15 visible bytes over 1,000 zero-width spaces: start %d, want 0", got)
+	}
+	if got := VisibleStart([]byte(text), end, 15, 1<<20); got != 0 {
+		t.Errorf("[]byte: start %d, want 0", got)
+	}
+	if got := VisibleStart(text, end, 5, 1<<20); got != end-5 {
+		t.Errorf("5 visible bytes: start %d, want %d", got, end-5)
+	}
+	if got := VisibleStart(text, end, 15, 100); got != end-101 {
+		// 100 bytes back is the second byte of a zero-width space: the
+		// start moves back to the rune's first byte
+		t.Errorf("limit 100: start %d, want %d", got, end-101)
+	}
+	if got := VisibleStart("ａｂｃdef", len("ａｂｃdef"), 4, 100); got != len("ａｂ") {
+		t.Errorf("fullwidth counts one: start %d, want %d", got, len("ａｂ"))
+	}
+	if got := VisibleStart("héllo", len("héllo"), 3, 100); got != len("hé") {
+		t.Errorf("two-byte rune: start %d", got)
+	}
+	if got := VisibleStart("ab\xffcd", 5, 3, 100); got != 2 {
+		t.Errorf("invalid byte counts one: start %d, want 2", got)
+	}
 }
