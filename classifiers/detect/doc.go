@@ -50,7 +50,10 @@
 // decided by a lazily built DFA: prefix.go, lazydfa.go,
 // release_secrets.go). Ordinary prose is released up to its last word.
 // LookBehind is the released context kept in front of the next scan (a
-// keyword up to a rule's window before its value). MaxMatch still bounds
+// keyword up to a rule's window before its value), counted as a reader
+// sees the text (textnorm.VisibleStart: hidden characters between a
+// keyword and its value cost nothing, up to textnorm.HiddenReach windows
+// in all). MaxMatch still bounds
 // the findings that span white space, for callers without Releasable.
 
 package detect
