@@ -72,6 +72,13 @@ VARIANTS = {
                                                                empty_zero=True)),
     "mlp128-c234-short20k-len-pos": dict(feat=FEAT234, train=dict(hidden=128, short=20000, short_pos=True,
                                                                   lenfeat=True, empty_zero=True)),
+    # the shipped variant with the mean and the max of its embedding rows
+    "mlp128-c234-short20k-len-pos-mm": dict(feat=FEAT234, train=dict(hidden=128, short=20000, short_pos=True,
+                                                                     lenfeat=True, empty_zero=True, pool="meanmax")),
+    # the shipped variant with the harmful requests (group harmreq) weighted 3x in the loss
+    "mlp128-c234-short20k-len-pos-req3": dict(feat=FEAT234, train=dict(hidden=128, short=20000, short_pos=True,
+                                                                       lenfeat=True, empty_zero=True,
+                                                                       group_scale={"harmreq": 3.0})),
     # the sequence family (cnn.py; measured, not exported: --no-export)
     "cnn-byte-k357-small": dict(kind="cnn", train=dict(dim=16, channels=32, kernels=[3, 5, 7], hidden=64, batch=128,
                                                        epochs=3, lr=3e-3, wd=0.01, jobs=2)),
@@ -455,6 +462,8 @@ def main():
     corpus = H.build(data_root, fbin, howto=vt.get("howto", 0), short=vt.get("short", 0))
     if vt.get("short_pos"):
         add_short_positives(corpus, data_root, fbin, work)
+    for r in corpus.records:  # a group's records count group_scale times in the loss (P.source_weights)
+        r["wscale"] = r.get("wscale", 1.0) * vt.get("group_scale", {}).get(r["group"], 1.0)
     texts = [r["text"] for r in corpus.records]
     log("harm corpus: %d records" % len(texts))
     if args.exp:  # ad-hoc variant: {"feat": {...}, "train": {...}} over the shipped one
