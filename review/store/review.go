@@ -111,12 +111,19 @@ type VerdictInput struct {
 	// rules fired); for Relabel, required; for Overturn, must be empty.
 	Categories []string
 	Note       string
+	// Seen, when not nil, is the id of the incident's latest verdict as
+	// the reviewer saw it ("" for none). If another verdict has been
+	// recorded since, RecordVerdict records nothing and fails with
+	// ErrStale: a reviewer acting on a stale page does not silently
+	// replace a colleague's verdict. Nil skips the check.
+	Seen *string
 }
 
 // RecordVerdict stores a verdict, resolves the incident, releases its
 // claim, appends to the audit log and queues a warden.verdict.v1 event for
 // the verdicts topic — all in one transaction. A verdict on an incident
-// someone else holds an unexpired claim on fails with ErrClaimed.
+// someone else holds an unexpired claim on fails with ErrClaimed; one
+// whose Seen no longer names the latest verdict fails with ErrStale.
 func (s *Store) RecordVerdict(ctx context.Context, in VerdictInput) (Verdict, error) {
 	if _, err := verdict.ParseKind(string(in.Kind)); err != nil {
 		return Verdict{}, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -134,8 +141,16 @@ func (s *Store) RecordVerdict(ctx context.Context, in VerdictInput) (Verdict, er
 		Note: in.Note, Time: now}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var tenant, stage, action, ruleIDs, scores, rev, mv string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT tenant, stage, action, rule_ids, scores, policy_revision, model_versions FROM incidents WHERE id = ?`), in.IncidentID).
-			Scan(&tenant, &stage, &action, &ruleIDs, &scores, &rev, &mv)
+		var latest sql.NullString
+		// PostgreSQL: lock the row, so that two verdicts on one incident
+		// are checked against Seen one after the other (SQLite's write
+		// transactions are serial already).
+		lock := ""
+		if s.pg {
+			lock = " FOR UPDATE"
+		}
+		err := tx.QueryRowContext(ctx, s.q(`SELECT tenant, stage, action, rule_ids, scores, policy_revision, model_versions, verdict_id FROM incidents WHERE id = ?`+lock), in.IncidentID).
+			Scan(&tenant, &stage, &action, &ruleIDs, &scores, &rev, &mv, &latest)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("incident %s: %w", in.IncidentID, ErrNotFound)
 		}
@@ -150,6 +165,9 @@ func (s *Store) RecordVerdict(ctx context.Context, in VerdictInput) (Verdict, er
 		}
 		if err == nil && holder != in.Reviewer && expires > micros(now) {
 			return fmt.Errorf("incident %s: %w (%s)", in.IncidentID, ErrClaimed, holder)
+		}
+		if in.Seen != nil && *in.Seen != latest.String {
+			return fmt.Errorf("incident %s: %w: verdict %s was recorded since", in.IncidentID, ErrStale, latest.String)
 		}
 		ev := verdict.Event{Schema: verdict.Schema, ID: v.ID, Time: now, IncidentID: in.IncidentID, Tenant: tenant, Stage: stage,
 			Action: action, Verdict: in.Kind, Reviewer: in.Reviewer, PolicyRevision: rev}

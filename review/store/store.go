@@ -39,6 +39,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrClaimed means another reviewer holds an unexpired claim.
 	ErrClaimed = errors.New("claimed by another reviewer")
+	// ErrStale means the incident changed since the caller read it (a
+	// verdict was recorded that the caller did not see).
+	ErrStale = errors.New("changed since it was read")
 	// ErrInvalid marks invalid input.
 	ErrInvalid = errors.New("invalid input")
 	// ErrAuditBroken means the audit chain does not verify.

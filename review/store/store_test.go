@@ -574,3 +574,64 @@ func TestOpenErrors(t *testing.T) {
 	}
 	var _ = sql.ErrNoRows
 }
+
+// TestStaleVerdict: a verdict given on a page that showed an older
+// verdict (or none) is refused with ErrStale and records nothing; one that
+// names the latest verdict revises it.
+func TestStaleVerdict(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		inc := newIncident(1, e.clock.Now())
+		e.s.UpsertIncidents(ctx, []*incident.Incident{inc})
+		none := ""
+		first, err := e.s.RecordVerdict(ctx, VerdictInput{IncidentID: inc.ID, Reviewer: "alice", Kind: verdict.Confirm, Seen: &none})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(time.Second)
+		// Bob's page was loaded before alice's verdict.
+		if _, err := e.s.RecordVerdict(ctx, VerdictInput{IncidentID: inc.ID, Reviewer: "bob", Kind: verdict.Overturn, Seen: &none}); !errors.Is(err, ErrStale) {
+			t.Fatalf("stale verdict: %v, want ErrStale", err)
+		}
+		got, err := e.s.Get(ctx, inc.ID)
+		if err != nil || got.Verdict == nil || got.Verdict.ID != first.ID {
+			t.Fatalf("after the stale verdict: %+v %v", got.Verdict, err)
+		}
+		if hist, _ := e.s.Verdicts(ctx, inc.ID); len(hist) != 1 {
+			t.Fatalf("%d verdicts in the history, want 1", len(hist))
+		}
+		// Having seen alice's verdict, bob may revise it.
+		second, err := e.s.RecordVerdict(ctx, VerdictInput{IncidentID: inc.ID, Reviewer: "bob", Kind: verdict.Overturn, Seen: &first.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.s.Get(ctx, inc.ID); got.Verdict == nil || got.Verdict.ID != second.ID {
+			t.Fatalf("revision not recorded: %+v", got.Verdict)
+		}
+		// Concurrent verdicts from pages that showed no verdict: one wins.
+		other := newIncident(2, e.clock.Now())
+		e.s.UpsertIncidents(ctx, []*incident.Incident{other})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for i := range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := e.s.RecordVerdict(ctx, VerdictInput{IncidentID: other.ID, Reviewer: fmt.Sprintf("r%d", i), Kind: verdict.Overturn, Seen: &none})
+				switch {
+				case err == nil:
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				case !errors.Is(err, ErrStale):
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("%d concurrent verdicts recorded, want 1", wins)
+		}
+	})
+}

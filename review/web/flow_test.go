@@ -436,3 +436,49 @@ func TestPasswords(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleVerdictPage: two reviewers open an unclaimed incident; alice
+// gives a verdict; bob's verdict from the page he loaded before is refused
+// (409 stale_verdict) instead of silently replacing hers. After a reload
+// he may revise it.
+func TestStaleVerdictPage(t *testing.T) {
+	e := newEnv(t)
+	id := e.seed(1)[0].ID
+	alice, bob := e.session("alice"), e.session("bob")
+	formOf := func(page string) url.Values {
+		t.Helper()
+		i := strings.Index(page, `id="verdict-form"`)
+		if i < 0 {
+			t.Fatal("no verdict form")
+		}
+		form := page[i:]
+		form = form[:strings.Index(form, "</form>")]
+		v := url.Values{}
+		for _, m := range regexp.MustCompile(`<input type="hidden" name="([a-z]+)" value="([^"]*)">`).FindAllStringSubmatch(form, -1) {
+			if m[1] != "csrf" {
+				v.Set(m[1], m[2])
+			}
+		}
+		return v
+	}
+	stale := formOf(bob.get(incPath(id)).Body.String())
+	af := formOf(alice.get(incPath(id)).Body.String())
+	af.Set("kind", "confirm")
+	if rec := alice.post(incPath(id, "verdict"), af); rec.Code != http.StatusSeeOther {
+		t.Fatalf("alice's verdict: %d", rec.Code)
+	}
+	stale.Set("kind", "overturn")
+	rec := bob.post(incPath(id, "verdict"), stale)
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "stale_verdict") {
+		t.Fatalf("bob's verdict from a stale page: %d, want 409 stale_verdict", rec.Code)
+	}
+	inc, err := e.st.Get(context.Background(), id)
+	if err != nil || inc.Verdict == nil || inc.Verdict.Reviewer != "alice" {
+		t.Fatalf("latest verdict after the stale one: %+v %v", inc.Verdict, err)
+	}
+	fresh := formOf(bob.get(incPath(id)).Body.String())
+	fresh.Set("kind", "overturn")
+	if rec := bob.post(incPath(id, "verdict"), fresh); rec.Code != http.StatusSeeOther {
+		t.Fatalf("bob's revision after a reload: %d", rec.Code)
+	}
+}

@@ -387,6 +387,8 @@ func (u *UI) storeFail(c *gin.Context, what string, err error) {
 		u.fail(c, http.StatusNotFound, "not_found", "No such incident.")
 	case errors.Is(err, store.ErrClaimed):
 		u.fail(c, http.StatusConflict, "claimed", "Another reviewer holds this incident. Try again when their lease runs out.")
+	case errors.Is(err, store.ErrStale):
+		u.fail(c, http.StatusConflict, "stale_verdict", "Another verdict was recorded on this incident since you opened it. Reload the page to see it.")
 	case errors.Is(err, store.ErrInvalid):
 		u.fail(c, http.StatusBadRequest, "invalid_verdict", invalidMessage(err))
 	default:
@@ -435,6 +437,11 @@ func verdictInput(c *gin.Context) (store.VerdictInput, string) {
 		return store.VerdictInput{}, "The note must be valid text of at most 2000 characters."
 	}
 	in := store.VerdictInput{Kind: kind, Note: note, Reviewer: me(c).User}
+	// The incident page sends the latest verdict it showed: a verdict
+	// given on a stale page must not replace one given since.
+	if seen, ok := c.GetPostFormArray("seen"); ok && len(seen) == 1 {
+		in.Seen = &seen[0]
+	}
 	if kind == verdict.Relabel {
 		in.Categories = c.PostFormArray("category")
 		if len(in.Categories) > 32 {
@@ -502,6 +509,7 @@ func (u *UI) bulk(c *gin.Context) {
 		u.fail(c, http.StatusBadRequest, "invalid_verdict", problem)
 		return
 	}
+	in.Seen = nil // the incident page's check; the queue shows no verdict ids
 	ret, _ := url.ParseQuery(c.PostForm("return"))
 	f, err := parseFilters(ret.Get)
 	if err != nil {
