@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/review/store"
 )
 
@@ -243,6 +244,9 @@ func (u *UI) startSession(c *gin.Context, acct store.User, method, presented str
 	return &principal{User: acct.Username, Role: acct.Role, CSRF: csrf, session: s.IDHash, Method: method}, nil
 }
 
+// maxFormBytes bounds a POST body of the UI (its forms are small).
+const maxFormBytes = 1 << 20
+
 // csrf checks the synchronizer token of every state-changing request: the
 // session's token, or for the login form the login cookie's.
 func (u *UI) csrf(c *gin.Context) {
@@ -255,7 +259,17 @@ func (u *UI) csrf(c *gin.Context) {
 		c.Next()
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
+	// Parse here (gin's PostForm would ignore the error): a body over the
+	// bound is 413 body_too_large, not a missing CSRF token.
+	// (ParseMultipartForm alone reports ErrNotMultipart for a URL-encoded
+	// body, whatever ParseForm met.)
+	for _, parse := range []func() error{c.Request.ParseForm, func() error { return c.Request.ParseMultipartForm(maxFormBytes) }} {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(parse(), &mbe) {
+			u.fail(c, http.StatusRequestEntityTooLarge, api.CodeBodyTooLarge, "The form is larger than 1 MiB.")
+			return
+		}
+	}
 	sent := c.PostForm("csrf")
 	var want string
 	if c.FullPath() == "/review/login" {
