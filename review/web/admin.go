@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -80,8 +81,8 @@ func (u *UI) export(c *gin.Context) {
 	since, ok1 := parseDay(c.PostForm("since"))
 	until, ok2 := parseDay(c.PostForm("until"))
 	tenant := strings.TrimSpace(c.PostForm("tenant"))
-	if !ok1 || !ok2 || len(tenant) > 256 {
-		u.fail(c, http.StatusBadRequest, "invalid_filter", "Dates are YYYY-MM-DD.")
+	if !ok1 || !ok2 || len(tenant) > 256 || !utf8.ValidString(tenant) {
+		u.fail(c, http.StatusBadRequest, "invalid_filter", "Dates are YYYY-MM-DD; the tenant at most 256 bytes of valid text.")
 		return
 	}
 	if !until.IsZero() {

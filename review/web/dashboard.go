@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -177,8 +178,8 @@ func (u *UI) dashboard(c *gin.Context) {
 		days = n
 	}
 	tenant := strings.TrimSpace(c.Query("tenant"))
-	if len(tenant) > 256 {
-		u.fail(c, http.StatusBadRequest, "invalid_filter", "Tenant too long.")
+	if len(tenant) > 256 || !utf8.ValidString(tenant) {
+		u.fail(c, http.StatusBadRequest, "invalid_filter", "Tenant too long or not valid text.")
 		return
 	}
 	ctx := c.Request.Context()

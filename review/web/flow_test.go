@@ -509,3 +509,25 @@ func TestFormTooLarge(t *testing.T) {
 		t.Fatalf("form under the bound: %d, want 303", rec.Code)
 	}
 }
+
+// TestTenantNotUTF8: a tenant filter that is not valid UTF-8 is 400
+// invalid_filter on the dashboard and the label export, as on the queue
+// (before: the dashboard echoed the invalid bytes into its page and the
+// export ran with them).
+func TestTenantNotUTF8(t *testing.T) {
+	e := newEnv(t)
+	e.seed(2)
+	ada := e.session("ada")
+	for _, path := range []string{"/review/?tenant=%ff", "/review/dashboard?tenant=%ff%fe"} {
+		if rec := ada.get(path); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `data-code="invalid_filter"`) {
+			t.Errorf("GET %s: %d, want 400 invalid_filter", path, rec.Code)
+		}
+	}
+	rec := ada.do(http.MethodPost, "/review/export/labels", strings.NewReader("csrf="+ada.csrf+"&tenant=%ff"), nil)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `data-code="invalid_filter"`) {
+		t.Errorf("export with a tenant that is not UTF-8: %d, want 400 invalid_filter", rec.Code)
+	}
+	if rec := ada.get("/review/dashboard?tenant=acme"); rec.Code != http.StatusOK {
+		t.Errorf("dashboard for a tenant: %d", rec.Code)
+	}
+}
