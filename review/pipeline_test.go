@@ -379,3 +379,43 @@ func TestFullOutboxFailsClosed(t *testing.T) {
 		t.Fatalf("after the relay caught up: %+v", res)
 	}
 }
+
+// oddCategory scores like scorer plus a category whose name the incident
+// schema refuses (a user's model with a label such as "Jailbreak-X").
+type oddCategory struct{ scorer }
+
+func (o oddCategory) Score(ctx context.Context, st types.Stage, texts []string) ([]types.Scores, error) {
+	out, err := o.scorer.Score(ctx, st, texts)
+	for _, s := range out {
+		s["Jailbreak-X"] = 0.2
+	}
+	return out, err
+}
+
+// An incident the ingest would dead-letter (it does not match the schema)
+// is not recorded as if it had been raised: the check applies its fail
+// mode and says why, and nothing enters the outbox. Before, the check
+// answered with an incident id that never reached the review queue.
+func TestInvalidIncidentFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	ob, err := outbox.Open(t.TempDir(), outbox.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	pol := policy.New(policy.Options{})
+	if err := pol.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	chk := check.New(oddCategory{}, emails{}, pol, outbox.NewRecorder(ob, "warden.incidents"), check.Options{Timeout: 5 * time.Second})
+	res, err := chk.Check(ctx, check.Request{Stage: types.StagePrompt, Text: "ESCALATE this"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.IncidentID != "" || res.Action != types.ActionBlock || res.FailMode != "closed" || !strings.Contains(strings.Join(res.Reasons, " "), "incident_unrecorded") {
+		t.Fatalf("check: action %s incident %q fail mode %q reasons %v", res.Action, res.IncidentID, res.FailMode, res.Reasons)
+	}
+	if es, _ := ob.Pending(ctx, 10, 1<<20); len(es) != 0 {
+		t.Fatalf("%d entries in the outbox; the ingest would dead-letter them", len(es))
+	}
+}

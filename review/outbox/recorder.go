@@ -27,10 +27,16 @@ func NewRecorder(log *Log, topic string) *Recorder { return &Recorder{log: log, 
 
 // Record encodes inc as warden.incident.v1 JSON (after Normalize) and
 // appends it, keyed by inc.Key, with the trace context in a traceparent
-// header. It never touches the network. Errors: ErrFull, ErrTooLarge,
-// ErrClosed, or an I/O error.
+// header. It never touches the network. An incident that does not match
+// the schema is refused (the ingest would dead-letter it, so the review
+// queue would never see an incident the check reported as raised): the
+// check then applies its fail mode. Errors: a schema error, ErrFull,
+// ErrTooLarge, ErrClosed, or an I/O error.
 func (r *Recorder) Record(ctx context.Context, inc *incident.Incident) error {
 	inc.Normalize()
+	if err := inc.Validate(); err != nil {
+		return fmt.Errorf("incident %s: %w", inc.ID, err)
+	}
 	b, err := json.Marshal(inc)
 	if err != nil {
 		return fmt.Errorf("encoding incident %s: %w", inc.ID, err)
