@@ -288,7 +288,12 @@ func TestHFRefusesBadModels(t *testing.T) {
 		"unknown model label": func(m map[string]any) {
 			hf(m)["label_map"] = map[string]any{"TOXIC": "prompt_injection", "JAILBREAK": "jailbreak"}
 		},
-		"unmapped category":     func(m map[string]any) { m["labels"] = []any{"jailbreak", "prompt_injection", "hate"} },
+		"unmapped category": func(m map[string]any) { m["labels"] = []any{"jailbreak", "prompt_injection", "hate"} },
+		// an incident could not carry a score under this name
+		"category not snake_case": func(m map[string]any) {
+			hf(m)["label_map"] = map[string]any{"INJECTION": "prompt_injection", "JAILBREAK": "Jailbreak-X"}
+			m["labels"] = []any{"Jailbreak-X", "prompt_injection"}
+		},
 		"bad activation":        func(m map[string]any) { hf(m)["activation"] = "relu" },
 		"stride too large":      func(m map[string]any) { hf(m)["stride"] = 20 },
 		"wrong input name":      func(m map[string]any) { m["inputs"] = map[string]any{"ids": "ids", "mask": "attention_mask"} },

@@ -206,8 +206,14 @@ func (m *Manifest) Validate() error {
 	}
 	seen := map[string]bool{}
 	for _, l := range m.Labels {
-		if l == "" || seen[l] {
+		switch {
+		case l == "" || seen[l]:
 			errs = append(errs, fmt.Errorf("label %q empty or repeated", l))
+		case !categoryName(l):
+			// scores are keyed by label in decisions, policies and
+			// incidents, whose schema takes snake_case names only: a
+			// check could not record an incident for it
+			errs = append(errs, fmt.Errorf("label %q is not a category name (lower-case letters, digits and _, starting with a letter)", l))
 		}
 		seen[l] = true
 	}
@@ -285,4 +291,16 @@ func ReadManifest(fsys fs.FS, dir string) (*Manifest, error) {
 		return nil, err
 	}
 	return &m, nil
+}
+
+// categoryName reports whether l is a category name as the incident schema
+// (warden.incident.v1) takes it: ^[a-z][a-z0-9_]*$.
+func categoryName(l string) bool {
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !(c >= 'a' && c <= 'z' || i > 0 && (c >= '0' && c <= '9' || c == '_')) {
+			return false
+		}
+	}
+	return l != ""
 }
