@@ -58,7 +58,12 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.Store,
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, Path: cfg.SQLitePath(), Keyring: keys, VerdictTopic: cfg.Topics.Verdicts, Logger: log})
+	keyFile := "" // WARDEN_REVIEW_KEY: a restart takes a new key
+	if cfg.ReviewKey == "" {
+		keyFile = cfg.KeyFile() // reloaded when rotate-key rewrites it
+	}
+	return store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, Path: cfg.SQLitePath(), Keyring: keys, KeyFile: keyFile,
+		VerdictTopic: cfg.Topics.Verdicts, Logger: log})
 }
 
 // OpenService opens the store for a review service consuming from brokers.

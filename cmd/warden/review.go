@@ -228,8 +228,13 @@ func withStore(ctx context.Context, stderr io.Writer, fn func(*store.Store, revi
 	return fn(st, rcfg, log)
 }
 
+// dropGrace is how long rotate-key -drop-old waits after the reseal for
+// incidents a running process sealed with the old key as the file changed.
+var dropGrace = time.Second
+
 // rotateKey makes a new key active in the key file, reseals every
-// incident with it, and with -drop-old removes the old keys.
+// incident with it, and with -drop-old removes the old keys. Running
+// processes pick up the new key file before their next seal.
 func rotateKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("rotate-key", flag.ContinueOnError)
 	fl.SetOutput(stderr)
@@ -270,6 +275,28 @@ func rotateKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if *drop {
+		// A running process reloads the key file before it seals
+		// (store.Options.KeyFile), but one that read it just before the
+		// rotation may commit an incident sealed with the old key after
+		// the reseal above: wait, reseal again, and drop only keys that no
+		// incident uses.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(dropGrace):
+		}
+		if _, err := st.Reseal(ctx); err != nil {
+			return fmt.Errorf("resealing before dropping the old keys (the new key is saved; rerun `warden review reseal`): %w", err)
+		}
+		inUse, err := st.SealKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, id := range next.IDs()[1:] {
+			if inUse[id] > 0 {
+				return fmt.Errorf("%d incidents are still sealed with key %s: old keys kept; run `warden review rotate-key -drop-old` again", inUse[id], id)
+			}
+		}
 		ring := next
 		for _, id := range next.IDs()[1:] {
 			if ring, err = ring.Without(id); err != nil {

@@ -92,3 +92,61 @@ func TestReviewCommands(t *testing.T) {
 		t.Fatal("export nope accepted")
 	}
 }
+
+// rotate-key -drop-old while a process (warden serve) has the store open:
+// the process picks up the new key file before its next seal, so an
+// incident it records after the rotation can still be opened once the old
+// key is gone (it used to be sealed with the dropped key: lost).
+func TestRotateKeyWithRunningStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Setenv("WARDEN_DATA_DIR", dir)
+	t.Setenv("WARDEN_LOG_LEVEL", "error")
+	t.Setenv("KAFKA_BROKERS", "")
+	t.Setenv("DATABASE_URL", "")
+	t.Setenv("WARDEN_REVIEW_KEY", "")
+	dropGrace = 10 * time.Millisecond
+	t.Cleanup(func() { dropGrace = time.Second })
+	rcfg, err := review.FromEnv(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, err := review.OpenStore(ctx, rcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.Close()
+	newIncident := func(prompt string) *incident.Incident {
+		inc := &incident.Incident{Schema: incident.Schema, ID: uuid.Must(uuid.NewV7()).String(), Time: time.Now().UTC(), Tenant: "acme",
+			Stage: "prompt", Source: "hook", Action: "block", Key: "acme/c1", Reasons: []string{"r"}, RuleIDs: []string{"jailbreak.block"},
+			Scores: map[string]float64{"jailbreak": 0.9}, Text: "pretend you are [EMAIL]", Prompt: prompt, DecisionID: uuid.NewString(),
+			ModelVersions: map[string]string{"m": "1"}}
+		if _, err := running.UpsertIncidents(ctx, []*incident.Incident{inc}); err != nil {
+			t.Fatal(err)
+		}
+		return inc
+	}
+	before := newIncident("context before the rotation")
+	for round := range 2 {
+		var out, errb bytes.Buffer
+		if err := run(ctx, []string{"review", "rotate-key", "-drop-old"}, &out, &errb); err != nil || !strings.Contains(out.String(), "dropped 1 old keys") {
+			t.Fatalf("round %d: rotate-key: %v %q %s", round, err, out.String(), errb.String())
+		}
+	}
+	after := newIncident("context after the rotation")
+
+	fresh, err := review.OpenStore(ctx, rcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	for _, inc := range []*incident.Incident{before, after} {
+		if s, err := fresh.Reveal(ctx, inc.ID, "admin"); err != nil || s.Prompt != inc.Prompt {
+			t.Fatalf("incident with %q after two rotations: %+v %v", inc.Prompt, s, err)
+		}
+	}
+	keys, err := fresh.SealKeys(ctx)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("seal keys after the rotations: %v %v", keys, err)
+	}
+}

@@ -156,7 +156,8 @@ func (s *Store) incidentRow(inc *incident.Incident, receivedUS int64) ([]any, er
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := s.keys.Seal(sens, []byte(inc.ID))
+	keys := s.ring()
+	sealed, err := keys.Seal(sens, []byte(inc.ID))
 	if err != nil {
 		return nil, fmt.Errorf("sealing incident %s: %w", inc.ID, err)
 	}
@@ -167,7 +168,7 @@ func (s *Store) incidentRow(inc *incident.Incident, receivedUS int64) ([]any, er
 	row := []any{inc.ID, micros(inc.Time), receivedUS, inc.Tenant, inc.Stage, inc.Source, inc.Action, sev, cat,
 		inc.DecisionID, inc.PolicyRevision, inc.Text,
 		str(nz(inc.Reasons)), str(nz(inc.RuleIDs)), str(scores), str(nz(inc.Signals)), str(findings), str(mv), str(inc.Trace),
-		delivered, boolInt(inc.Prompt != ""), sealed, s.keys.Active()}
+		delivered, boolInt(inc.Prompt != ""), sealed, keys.Active()}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("encoding incident %s: %w", inc.ID, err)
 	}
@@ -478,7 +479,7 @@ func (s *Store) Reveal(ctx context.Context, id, actor string) (Sensitive, error)
 		if err != nil {
 			return err
 		}
-		plain, err := s.keys.Open(sealed, []byte(id))
+		plain, err := s.ring().Open(sealed, []byte(id))
 		if err != nil {
 			return fmt.Errorf("incident %s: %w", id, err)
 		}
@@ -497,7 +498,8 @@ func (s *Store) Reveal(ctx context.Context, id, actor string) (Sensitive, error)
 // with a key other than the active one (after a key rotation). It returns
 // how many it resealed; afterwards the old keys can be dropped.
 func (s *Store) Reseal(ctx context.Context) (int, error) {
-	active := s.keys.Active()
+	keys := s.ring()
+	active := keys.Active()
 	total := 0
 	for {
 		type row struct {
@@ -526,11 +528,11 @@ func (s *Store) Reseal(ctx context.Context) (int, error) {
 		}
 		err = s.tx(ctx, func(tx *sql.Tx) error {
 			for _, r := range batch {
-				plain, err := s.keys.Open(r.sealed, []byte(r.id))
+				plain, err := keys.Open(r.sealed, []byte(r.id))
 				if err != nil {
 					return fmt.Errorf("incident %s: %w", r.id, err)
 				}
-				sealed, err := s.keys.Seal(plain, []byte(r.id))
+				sealed, err := keys.Seal(plain, []byte(r.id))
 				if err != nil {
 					return err
 				}

@@ -22,10 +22,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -60,6 +62,11 @@ type Options struct {
 	Path string
 	// Keyring seals the sensitive fields. Required.
 	Keyring *keyring.Keyring
+	// KeyFile, when set, is the file Keyring was loaded from: the store
+	// reloads the keyring when the file changes (checked before each use),
+	// so `warden review rotate-key` takes effect in a running process and
+	// no incident is sealed with a key after the file dropped it.
+	KeyFile string
 	// VerdictTopic is the topic verdict events are published to
 	// (default warden.verdicts).
 	VerdictTopic string
@@ -75,9 +82,42 @@ type Store struct {
 	pg    bool
 	w     *sql.DB // writes (SQLite: one connection, BEGIN IMMEDIATE)
 	r     *sql.DB // reads
-	keys  *keyring.Keyring
 	opts  Options
 	ready chan struct{}
+
+	keysMu  sync.Mutex
+	keys    *keyring.Keyring
+	keyStat os.FileInfo // of opts.KeyFile when keys was read from it
+}
+
+// ring is the current keyring: with Options.KeyFile, reloaded when the file
+// changed since it was read (a stat per call; sealing and opening are rare
+// next to checks). A file that cannot be read or parsed keeps the keyring
+// in use, and the error is logged.
+func (s *Store) ring() *keyring.Keyring {
+	if s.opts.KeyFile == "" {
+		return s.keys
+	}
+	s.keysMu.Lock()
+	defer s.keysMu.Unlock()
+	fi, err := os.Stat(s.opts.KeyFile)
+	if err != nil {
+		s.opts.Logger.Error("review store: key file unreadable; keeping the keys in use", "file", s.opts.KeyFile, "err", err)
+		return s.keys
+	}
+	if s.keyStat != nil && os.SameFile(fi, s.keyStat) && fi.ModTime().Equal(s.keyStat.ModTime()) && fi.Size() == s.keyStat.Size() {
+		return s.keys
+	}
+	k, err := keyring.Load(s.opts.KeyFile)
+	if err != nil {
+		s.opts.Logger.Error("review store: key file changed but does not load; keeping the keys in use", "file", s.opts.KeyFile, "err", err)
+		return s.keys
+	}
+	if s.keyStat != nil && k.Active() != s.keys.Active() {
+		s.opts.Logger.Info("review store: key file reloaded", "file", s.opts.KeyFile, "key_id", k.Active())
+	}
+	s.keys, s.keyStat = k, fi
+	return k
 }
 
 // Open connects, migrates and returns the store.
@@ -98,6 +138,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		o.Now = time.Now
 	}
 	s := &Store{keys: o.Keyring, opts: o, ready: make(chan struct{}, 1)}
+	if o.KeyFile != "" {
+		s.keyStat, _ = os.Stat(o.KeyFile) // nil: the first use reads the file
+	}
 	var err error
 	switch {
 	case strings.HasPrefix(o.DatabaseURL, "postgres://"), strings.HasPrefix(o.DatabaseURL, "postgresql://"):
