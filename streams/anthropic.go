@@ -124,11 +124,17 @@ func (p *proxy) messages(c *gin.Context) {
 // anthropicPromptParts lists the text the model will read in the
 // messages: text blocks, tool results, documents (plain text and content
 // sources, title and context) and search results (title and text), with
-// setters that rewrite msgs in place (and flag the change).
+// setters that rewrite msgs in place (and flag the change). Keys are read
+// exactly: a message, block or source with a key that is not lower-case
+// (a "Text" an upstream matching keys case-insensitively would read) is
+// refused.
 func anthropicPromptParts(msgs []map[string]json.RawMessage) ([]promptPart, *bool, error) {
 	changed := new(bool)
 	var parts []promptPart
 	for i, m := range msgs {
+		if !plainKeys(m) {
+			return nil, nil, fmt.Errorf("messages[%d] has a key that is not lower-case", i)
+		}
 		role, ok := rawString(m["role"])
 		if !ok {
 			return nil, nil, fmt.Errorf("messages[%d].role must be a string", i)
@@ -143,8 +149,11 @@ func anthropicPromptParts(msgs []map[string]json.RawMessage) ([]promptPart, *boo
 			return nil, nil, fmt.Errorf("messages[%d].content must be a string or an array of content blocks", i)
 		}
 		commit := func() { m["content"] = mustRaw(blocks); *changed = true }
-		for _, b := range blocks {
-			parts = anthropicBlockParts(parts, role, b, commit)
+		for j, b := range blocks {
+			var bad bool
+			if parts, bad = anthropicBlockParts(parts, role, b, commit); bad {
+				return nil, nil, fmt.Errorf("messages[%d].content[%d] has a key that is not lower-case", i, j)
+			}
 		}
 	}
 	return parts, changed, nil
@@ -152,8 +161,12 @@ func anthropicPromptParts(msgs []map[string]json.RawMessage) ([]promptPart, *boo
 
 // anthropicBlockParts appends the text of a content block to parts; a
 // setter rewrites the block and calls commit, which writes the blocks
-// around it back.
-func anthropicBlockParts(parts []promptPart, role string, b map[string]json.RawMessage, commit func()) []promptPart {
+// around it back. bad reports a block, inner block or source with a key
+// that is not lower-case.
+func anthropicBlockParts(parts []promptPart, role string, b map[string]json.RawMessage, commit func()) (_ []promptPart, bad bool) {
+	if !plainKeys(b) {
+		return parts, true
+	}
 	// field adds the string field key of obj (a part when present).
 	field := func(obj map[string]json.RawMessage, key, role string, commit func()) {
 		if s, ok := rawString(obj[key]); ok {
@@ -172,7 +185,10 @@ func anthropicBlockParts(parts []promptPart, role string, b map[string]json.RawM
 		}
 		up := func() { obj[key] = mustRaw(in); commit() }
 		for _, ib := range in {
-			parts = anthropicBlockParts(parts, role, ib, up)
+			var ibad bool
+			if parts, ibad = anthropicBlockParts(parts, role, ib, up); ibad {
+				bad = true
+			}
 		}
 	}
 	switch typ, _ := rawString(b["type"]); typ {
@@ -187,6 +203,9 @@ func anthropicBlockParts(parts []promptPart, role string, b map[string]json.RawM
 		if json.Unmarshal(b["source"], &src) != nil || src == nil {
 			break
 		}
+		if !plainKeys(src) {
+			return parts, true
+		}
 		up := func() { b["source"] = mustRaw(src); commit() }
 		switch st, _ := rawString(src["type"]); st {
 		case "text":
@@ -198,7 +217,7 @@ func anthropicBlockParts(parts []promptPart, role string, b map[string]json.RawM
 		field(b, "title", role, commit)
 		inner(b, "content", role, commit)
 	}
-	return parts
+	return parts, bad
 }
 
 // anthropicPromptRefusal answers a blocked prompt with a refusal message.

@@ -162,6 +162,11 @@ func openaiPromptParts(msgs []map[string]json.RawMessage) ([]promptPart, *bool, 
 	changed := new(bool)
 	var parts []promptPart
 	for i, m := range msgs {
+		// Keys are read exactly: a "Content" or "Role" that an upstream
+		// matching keys case-insensitively would read is refused.
+		if !plainKeys(m) {
+			return nil, nil, fmt.Errorf("messages[%d] has a key that is not lower-case", i)
+		}
 		role, ok := rawString(m["role"])
 		if !ok {
 			return nil, nil, fmt.Errorf("messages[%d].role must be a string", i)
@@ -178,7 +183,10 @@ func openaiPromptParts(msgs []map[string]json.RawMessage) ([]promptPart, *bool, 
 		if err := json.Unmarshal(raw, &items); err != nil {
 			return nil, nil, fmt.Errorf("messages[%d].content must be a string or an array of content parts", i)
 		}
-		for _, it := range items {
+		for j, it := range items {
+			if !plainKeys(it) {
+				return nil, nil, fmt.Errorf("messages[%d].content[%d] has a key that is not lower-case", i, j)
+			}
 			if typ, _ := rawString(it["type"]); typ != "text" {
 				continue
 			}

@@ -214,11 +214,33 @@ func (p *proxy) decodeRequest(c *gin.Context, fail func(status int, code, msg st
 		fail(http.StatusBadRequest, CodeInvalidJSON, "the request body has a lone UTF-16 surrogate escape (\\uD800-\\uDFFF)")
 		return pr, false
 	}
+	if k := foldedKey(pr.req, readRequestKeys...); k != "" {
+		fail(http.StatusBadRequest, CodeInvalidRequest, fmt.Sprintf("the request has a key %q that is not lower-case: Warden reads the provider's lower-case keys only", k))
+		return pr, false
+	}
 	if err := json.Unmarshal(pr.req["messages"], &pr.msgs); err != nil || len(pr.msgs) == 0 {
 		fail(http.StatusBadRequest, CodeInvalidRequest, "messages must be a non-empty array of message objects")
 		return pr, false
 	}
 	return pr, true
+}
+
+// readRequestKeys are the top-level request fields the proxies read.
+var readRequestKeys = []string{"messages", "stream", "n", "audio", "modalities"}
+
+// foldedKey returns a key of m that is not one of keys but that a
+// case-insensitive reader (Go's encoding/json, which upstreams written in
+// Go use) would take for one of them, or "". The proxies read keys exactly:
+// "Messages" beside "messages" would reach such an upstream unchecked.
+func foldedKey(m map[string]json.RawMessage, keys ...string) string {
+	for k := range m {
+		for _, want := range keys {
+			if k != want && strings.EqualFold(k, want) {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 func readBody(c *gin.Context, limit int64) ([]byte, error) {
