@@ -295,6 +295,13 @@ func DecodeJSON(c *gin.Context, body []byte, dst any) bool {
 		Error(c, http.StatusBadRequest, CodeInvalidUTF8, "request body has an unpaired UTF-16 surrogate escape")
 		return false
 	}
+	// encoding/json decodes null into a struct as nothing at all, and
+	// names Go types for other values: anything but an object is refused
+	// here, as malformed JSON.
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] != '{' {
+		Error(c, http.StatusBadRequest, CodeInvalidJSON, "malformed JSON: the body must be a JSON object")
+		return false
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {

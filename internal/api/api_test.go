@@ -99,6 +99,10 @@ func TestBadRequests(t *testing.T) {
 	}{
 		{"not json", `{"stage":`, 400, CodeInvalidJSON},
 		{"array", `[]`, 400, CodeInvalidJSON},
+		{"null", `null`, 400, CodeInvalidJSON},
+		{"null after space", " \n null", 400, CodeInvalidJSON},
+		{"string", `"x"`, 400, CodeInvalidJSON},
+		{"empty body", ``, 400, CodeInvalidJSON},
 		{"trailing data", `{"stage":"prompt","text":"x"} {}`, 400, CodeInvalidJSON},
 		{"unknown field", `{"stage":"prompt","text":"x","txet":"y"}`, 400, CodeInvalidJSON},
 		{"wrong type", `{"stage":"prompt","text":5}`, 400, CodeInvalidJSON},
