@@ -162,10 +162,9 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	int64v("WARDEN_PROXY_MAX_RESPONSE_BYTES", &c.MaxResponseBytes)
 	dur("WARDEN_UPSTREAM_TIMEOUT", &c.UpstreamTimeout)
 	dur("WARDEN_UPSTREAM_IDLE_TIMEOUT", &c.UpstreamIdleTimeout)
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, c.Validate()
+	// Every problem at once: a value that did not parse keeps its default,
+	// so Validate reports only the others.
+	return c, errors.Join(errors.Join(errs...), c.Validate())
 }
 
 // Validate checks the configuration.

@@ -243,10 +243,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	str("WARDEN_TIER2_BANDS", &c.Tier2Bands)
 	dur("WARDEN_TIER2_BUDGET", &c.Tier2Budget)
 	str("WARDEN_PPROF_ADDR", &c.PprofAddr)
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, c.Validate()
+	// Every problem at once: a value that did not parse keeps its default,
+	// so Validate reports only the others.
+	return c, errors.Join(errors.Join(errs...), c.Validate())
 }
 
 // Validate reports every invalid setting at once.
@@ -297,6 +296,9 @@ func (c Config) Validate() error {
 	}
 	if c.BatchQueue < 1 {
 		errs = append(errs, fmt.Errorf("WARDEN_BATCH_QUEUE %d must be positive", c.BatchQueue))
+	} else if c.Batch && c.BatchQueue < c.BatchMax {
+		// A full batch must fit in the queue (classifiers.BatchOptions).
+		errs = append(errs, fmt.Errorf("WARDEN_BATCH_QUEUE %d is below WARDEN_BATCH_MAX %d", c.BatchQueue, c.BatchMax))
 	}
 	if c.BatchWorkers < 0 || c.BatchWorkers > 64 {
 		errs = append(errs, fmt.Errorf("WARDEN_BATCH_WORKERS %d outside 0..64", c.BatchWorkers))

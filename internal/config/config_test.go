@@ -45,7 +45,7 @@ func TestInvalidReportsEveryError(t *testing.T) {
 	if err == nil {
 		t.Fatal("want error")
 	}
-	for _, want := range []string{"WARDEN_FAIL_MODE_PROMPT"} {
+	for _, want := range []string{"WARDEN_FAIL_MODE_PROMPT", "WARDEN_ADDR", "WARDEN_LOG_FORMAT", "WARDEN_CHECK_TIMEOUT"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
@@ -84,5 +84,31 @@ func TestMallocArenas(t *testing.T) {
 			!strings.Contains(err.Error(), "WARDEN_MALLOC_ARENAS") {
 			t.Errorf("WARDEN_MALLOC_ARENAS=%s: error %v does not name it", bad, err)
 		}
+	}
+}
+
+// A value that does not parse is listed with the settings that parse but
+// are invalid, not instead of them.
+func TestParseAndRangeErrorsTogether(t *testing.T) {
+	_, err := Load(env(map[string]string{"WARDEN_CHECK_TIMEOUT": "soon", "WARDEN_LOG_LEVEL": "loud", "WARDEN_ORT_THREADS": "0"}))
+	for _, want := range []string{"WARDEN_CHECK_TIMEOUT", "WARDEN_LOG_LEVEL", "WARDEN_ORT_THREADS"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+}
+
+// The batch queue must hold a full batch; batching refused it only after
+// the listener and the incident pipeline had started.
+func TestBatchQueueBelowBatchMax(t *testing.T) {
+	_, err := Load(env(map[string]string{"WARDEN_BATCH_QUEUE": "8", "WARDEN_BATCH_MAX": "32"}))
+	if err == nil || !strings.Contains(err.Error(), "WARDEN_BATCH_QUEUE") {
+		t.Fatalf("queue below a batch accepted: %v", err)
+	}
+	if _, err := Load(env(map[string]string{"WARDEN_BATCH_QUEUE": "8", "WARDEN_BATCH_MAX": "8"})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(env(map[string]string{"WARDEN_BATCH_QUEUE": "8", "WARDEN_BATCH": "off"})); err != nil {
+		t.Fatalf("without batching the queue bound is unused: %v", err)
 	}
 }
