@@ -30,6 +30,7 @@ import (
 	"github.com/wardenhq/warden/models"
 	"github.com/wardenhq/warden/models/ner"
 	"github.com/wardenhq/warden/policy"
+	"github.com/wardenhq/warden/review"
 	"github.com/wardenhq/warden/review/web"
 	"github.com/wardenhq/warden/streams"
 )
@@ -240,7 +241,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg, err := config.FromEnv()
 	scfg, serr := streams.FromEnv(os.LookupEnv)
 	bodyTimeout, berr := bodyReadTimeout(os.LookupEnv)
-	if err := errors.Join(err, serr, berr); err != nil {
+	// The incident pipeline's and (embedded default) the reviewer UI's
+	// settings are read again where they are used; reading them here too
+	// lists their problems with the others, before anything starts.
+	rcfg, rerr := review.FromEnv(cfg.DataDir)
+	var uerr error
+	if rcfg.Embedded() {
+		_, uerr = web.LoadConfig(os.LookupEnv)
+	}
+	if err := errors.Join(err, serr, berr, rerr, uerr); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	if *addr != "" {

@@ -257,3 +257,20 @@ func TestBodyReadTimeoutSetting(t *testing.T) {
 		t.Fatalf("serve with two invalid settings: %v", err)
 	}
 }
+
+// serve lists every invalid setting before it starts anything, those of
+// the incident pipeline and the reviewer UI too (they were reported one
+// group at a time, the UI's only after the broker and outbox had started).
+func TestServeListsEveryGroupsErrors(t *testing.T) {
+	usersEnv(t)
+	t.Setenv("WARDEN_CHECK_TIMEOUT", "-1s")
+	t.Setenv("WARDEN_STREAM_HOLDBACK_BYTES", "many")
+	t.Setenv("WARDEN_KAFKA_PARTITIONS", "six")
+	t.Setenv("WARDEN_REVIEW_SESSION_IDLE", "forever")
+	err := run(context.Background(), []string{"serve", "-addr", "127.0.0.1:0"}, io.Discard, io.Discard)
+	for _, want := range []string{"WARDEN_CHECK_TIMEOUT", "WARDEN_STREAM_HOLDBACK_BYTES", "WARDEN_KAFKA_PARTITIONS", "WARDEN_REVIEW_SESSION_IDLE"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("serve: %v; want %s listed", err, want)
+		}
+	}
+}
