@@ -53,13 +53,15 @@ commands:
   review         run the review service alone against KAFKA_BROKERS and DATABASE_URL:
                  warden review [run | verify-audit | rotate-key [-drop-old] | reseal]
   export labels  write verdicts as JSONL training data: warden export labels [-out f] [-since t]
+                 [-until t] [-tenant t] [-actor name]
   users          reviewer UI accounts: warden users add --username U --role viewer|reviewer|admin
-                 (password: first line of stdin) | passwd | role | disable | enable | list
+                 [--proxy-only] (password: first line of stdin) | passwd | role | disable | enable | list;
+                 -actor name is recorded in the audit log (default $USER)
   policy test    run a policy bundle's _test.rego tests: warden policy test [dir]
   policy capabilities
                  OPA capabilities JSON with Warden's built-ins (for opa check --capabilities)
   eval           measure the whole pipeline on labelled JSONL rows:
-                 warden eval [-json out.json] [-report out.html] [-concurrency N] [-models dir]
+                 warden eval [-json out.json] [-report out.html] [-rows rows.out.jsonl] [-concurrency N] [-models dir]
                  [-policy dir] [-timeout d] [-progress auto|bar|lines|off] rows.jsonl
   probe          health check for containers: warden probe [URL] exits 0 when URL
                  (default http://127.0.0.1:8080/readyz) answers 2xx within 2s
