@@ -145,7 +145,13 @@ func (p *proxy) genericStream(c *gin.Context) {
 	// from the start: a client that sends part of a line and then nothing
 	// must not hold the connection.
 	deadline := rc.SetReadDeadline(time.Now().Add(p.cfg.UpstreamIdleTimeout)) == nil
+	// Blank lines are skipped, before the first line as after it.
+	firstNo := 1
 	first, err := readLine(br, maxLine)
+	for err == nil && len(bytes.TrimSpace(first)) == 0 {
+		firstNo++
+		first, err = readLine(br, maxLine)
+	}
 	var ne interface{ Timeout() bool }
 	timedOut := err != nil && errors.As(err, &ne) && ne.Timeout()
 	if deadline && !timedOut {
@@ -165,7 +171,7 @@ func (p *proxy) genericStream(c *gin.Context) {
 	case err == io.EOF:
 		in = genericIn{Type: "end"}
 	case err != nil:
-		api.Error(c, http.StatusBadRequest, CodeInvalidLine, "line 1: "+err.Error())
+		api.Error(c, http.StatusBadRequest, CodeInvalidLine, fmt.Sprintf("line %d: %v", firstNo, err))
 		return
 	}
 	opts := FilterOptions{Source: incident.SourceStream}
@@ -211,7 +217,7 @@ func (p *proxy) genericStream(c *gin.Context) {
 				_, _ = io.CopyN(io.Discard, br, 8<<20)
 			}
 		}()
-		for n := 2; ; n++ {
+		for n := firstNo + 1; ; n++ {
 			line, err := readLine(br, maxLine)
 			var it lineItem
 			if err == nil {

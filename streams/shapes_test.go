@@ -561,3 +561,29 @@ func TestGenericFirstLineIdle(t *testing.T) {
 		t.Fatalf("%d after %v: %s", resp.StatusCode, time.Since(start), b)
 	}
 }
+
+// Blank lines are skipped wherever they are: one before the first line
+// was a 400 invalid_line while one after it was ignored.
+func TestGenericBlankLines(t *testing.T) {
+	w := wardenFor(t, nil, nil)
+	resp, err := http.Post(w.srv.URL+"/v1/stream", "application/x-ndjson",
+		strings.NewReader("\n\r\n"+`{"type":"start","tenant":"acme"}`+"\n\n"+textLine("hello")+"\n"+`{"type":"end"}`+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"type":"end"`) || !strings.Contains(string(b), "hello") {
+		t.Fatalf("leading blank lines: %d %s", resp.StatusCode, b)
+	}
+	// A bad line after blank ones names its own line number.
+	resp, err = http.Post(w.srv.URL+"/v1/stream", "application/x-ndjson", strings.NewReader("\n\n{\"type\":\"nope\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(b), "line 3:") {
+		t.Fatalf("bad third line: %d %s", resp.StatusCode, b)
+	}
+}
