@@ -266,6 +266,9 @@ func (p *proxy) genericStream(c *gin.Context) {
 		if r := o.Result; r != nil {
 			end.Action, end.DecisionID, end.IncidentID, end.FailMode = r.Action.String(), r.ID, r.IncidentID, r.FailMode
 			end.Reasons, end.RuleIDs = nonNil(r.Reasons), nonNil(r.RuleIDs)
+			// Not sent (the headers are out): the access log reads it, so
+			// that the decision id is in the logs as on every other route.
+			c.Writer.Header().Set(api.HeaderDecisionID, r.ID)
 		}
 		if o.Blocked {
 			outcome = "blocked"

@@ -1,16 +1,21 @@
 package streams
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/wardenhq/warden/internal/api"
+	"github.com/wardenhq/warden/internal/check"
 	"github.com/wardenhq/warden/streams/sse"
 )
 
@@ -586,4 +591,44 @@ func TestGenericBlankLines(t *testing.T) {
 	if resp.StatusCode != 400 || !strings.Contains(string(b), "line 3:") {
 		t.Fatalf("bad third line: %d %s", resp.StatusCode, b)
 	}
+}
+
+// The stream API's access log line carries the decision id of its end
+// line, as the other routes' do (the decision id is in the reply, the logs
+// and the incident alike); it logged "".
+func TestGenericDecisionIDLogged(t *testing.T) {
+	svc, _ := newTestService(t, nil, newReDetector())
+	var logs syncBuffer
+	a := api.New(api.Options{Checker: svc, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	if _, err := Register(a.Engine(), Deps{Config: Default(), Service: func() *check.Service { return svc }}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	got := genericExchange(t, srv.URL, []string{textLine("hello there"), `{"type":"end"}`}, nil)
+	end := got[len(got)-1]
+	if end.Type != "end" || end.DecisionID == "" {
+		t.Fatalf("got %+v", got)
+	}
+	srv.Close() // the access log line is written when the handler returns
+	if !strings.Contains(logs.String(), `"route":"/v1/stream"`) || !strings.Contains(logs.String(), `"decision_id":"`+end.DecisionID+`"`) {
+		t.Fatalf("access log lacks decision id %s:\n%s", end.DecisionID, logs.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
