@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -389,6 +390,62 @@ func hex4(b []byte) (int, bool) {
 	return v, true
 }
 
+// Field names, exactly, of a check request, of a message and of the parts
+// of a message's content that are read.
+var (
+	requestFields = []string{"stage", "text", "prompt", "messages", "tenant", "metadata"}
+	messageFields = []string{"role", "content", "name", "refusal", "tool_call_id", "tool_calls", "function_call", "audio", "annotations"}
+	partFields    = []string{"type", "text", "refusal"}
+)
+
+// foldedField returns a key of a (decoded, valid) check request that
+// encoding/json took for a field although it differs from the field's name
+// in case ("Text", "Content", "ſtage"), or "". encoding/json matches names
+// case-insensitively, so {"content": A, "Content": B} was checked as B while
+// a provider reading the same messages reads A: such keys are unknown
+// fields.
+func foldedField(body []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return ""
+	}
+	if k := folded(top, requestFields); k != "" {
+		return k
+	}
+	var msgs []map[string]json.RawMessage
+	if json.Unmarshal(top["messages"], &msgs) != nil {
+		return ""
+	}
+	for _, m := range msgs {
+		if k := folded(m, messageFields); k != "" {
+			return k
+		}
+		var parts []map[string]json.RawMessage
+		if json.Unmarshal(m["content"], &parts) != nil {
+			continue
+		}
+		for _, p := range parts {
+			if k := folded(p, partFields); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+// folded returns a key of m that equals one of names case-insensitively
+// but not exactly, or "".
+func folded(m map[string]json.RawMessage, names []string) string {
+	for k := range m {
+		for _, n := range names {
+			if k != n && strings.EqualFold(k, n) {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
 // contentText flattens OpenAI message content: a string, or a list of
 // parts whose text parts ({"type":"text","text":…}) and refusal parts
 // ({"type":"refusal","refusal":…}, an assistant's) are joined by newlines.
@@ -435,6 +492,10 @@ func (s *Server) check(c *gin.Context) {
 	}
 	var req checkRequest
 	if !DecodeJSON(c, body, &req) {
+		return
+	}
+	if k := foldedField(body); k != "" {
+		Error(c, http.StatusBadRequest, CodeInvalidJSON, fmt.Sprintf("malformed JSON: unknown field %q", k))
 		return
 	}
 	stage, err := types.ParseStage(req.Stage)

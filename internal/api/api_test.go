@@ -118,6 +118,15 @@ func TestBadRequests(t *testing.T) {
 		{"message without role", `{"stage":"prompt","messages":[{"content":"y"}]}`, 400, CodeInvalidRequest},
 		{"bad content", `{"stage":"prompt","messages":[{"role":"user","content":{"a":1}}]}`, 400, CodeInvalidRequest},
 		{"bad tenant", `{"stage":"prompt","text":"x","tenant":"a b"}`, 400, CodeInvalidTenant},
+		// encoding/json matches names case-insensitively: a key that
+		// differs from a field only in case is an unknown field, or
+		// {"content":A,"Content":B} is checked as B while a provider reads A.
+		{"field in other case", `{"Stage":"prompt","text":"x"}`, 400, CodeInvalidJSON},
+		{"duplicate text in other case", `{"stage":"prompt","text":"attack","Text":"benign"}`, 400, CodeInvalidJSON},
+		{"folded long s", `{"ſtage":"prompt","text":"x"}`, 400, CodeInvalidJSON},
+		{"message content in other case", `{"stage":"prompt","messages":[{"role":"user","content":"attack","Content":"benign"}]}`, 400, CodeInvalidJSON},
+		{"message role in other case", `{"stage":"prompt","messages":[{"role":"user","content":"a"},{"role":"system","ROLE":"user","content":"b"}]}`, 400, CodeInvalidJSON},
+		{"part text in other case", `{"stage":"prompt","messages":[{"role":"user","content":[{"type":"text","text":"attack","Text":"benign"}]}]}`, 400, CodeInvalidJSON},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
