@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/config"
 	"github.com/wardenhq/warden/internal/eval"
+	"github.com/wardenhq/warden/streams"
 )
 
 const evalUsage = `usage: warden eval [flags] rows.jsonl   (- reads standard input)
@@ -76,7 +78,10 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	cfg, err := config.FromEnv()
-	if err != nil {
+	// The response windows (WARDEN_STREAM_SCORE_WINDOW/_INTERVAL) are
+	// serve's: eval scores response rows as the guard does.
+	scfg, serr := streams.FromEnv(os.LookupEnv)
+	if err := errors.Join(err, serr); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	if *models != "" {
@@ -103,7 +108,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	log := newLogger(cfg, stderr)
 	slog.SetDefault(log)
 
-	g, err := newGuard(ctx, cfg, log, nil)
+	g, err := newGuard(ctx, cfg, scfg.Plan(), log, nil)
 	if err != nil {
 		return err
 	}

@@ -64,8 +64,11 @@ type guard struct {
 }
 
 // newGuard loads models and policy and wires the check; rec is the
-// incident outbox (nil: no incidents recorded).
-func newGuard(ctx context.Context, cfg config.Config, log *slog.Logger, rec check.Recorder) (*guard, error) {
+// incident outbox (nil: no incidents recorded). plan is the classifier
+// windows of response text (WARDEN_STREAM_SCORE_WINDOW/_INTERVAL): a
+// response checked whole (POST /v1/check) is scored on the windows a
+// stream of it is, so that both decide alike.
+func newGuard(ctx context.Context, cfg config.Config, plan check.Plan, log *slog.Logger, rec check.Recorder) (*guard, error) {
 	capMallocArenas(cfg, log)
 	if err := classifiers.Init(cfg.ONNXRuntimeLib); err != nil {
 		return nil, err
@@ -125,6 +128,7 @@ func newGuard(ctx context.Context, cfg config.Config, log *slog.Logger, rec chec
 		},
 		Redactor: &redact.Redactor{Key: key, Vault: vault},
 		Restorer: vault,
+		Plan:     plan,
 		Logger:   log,
 	})
 	return &guard{suite: suite, router: router, det: det, vault: vault, policy: pol, check: svc}, nil
@@ -357,7 +361,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir)
 
-	gd, err := newGuard(ctx, cfg, log, inc.guard.Recorder())
+	gd, err := newGuard(ctx, cfg, scfg.Plan(), log, inc.guard.Recorder())
 	if err != nil {
 		hs.Close()
 		return err
