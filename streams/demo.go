@@ -40,9 +40,8 @@ var demoScripts = map[string]string{
 	"default": demoNotice + "Hello! This answer shows what Warden does to a streamed reply. " +
 		"Our support desk is at support@warden-demo.example and the deploy key in the old runbook is AKIAZ7VQ3XKW2J5LQ4TM " +
 		"(made up, but shaped like a real AWS access key). With detectors configured, both are masked before they reach you, " +
-		"even though they arrive a few bytes at a time. Ask me to \"block\" for an answer that turns into a prompt injection half-way " +
-		"(the default policy sends it to a reviewer; with a response-stage block rule, see streams/README.md, the stream stops there), " +
-		"or say \"long\" for a longer answer.",
+		"even though they arrive a few bytes at a time. Write \"block\" in your message for an answer that goes wrong half-way, " +
+		"or \"long\" for a longer answer.",
 	// The injection starts a line of its own, as a pasted page's text
 	// would: the shipped injection model scores lines and sentences alone
 	// too, and the default policy escalates it (TestDemoScriptsUnderDefaultPolicy).

@@ -33,7 +33,9 @@ func TestDemoScriptsUnderDefaultPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Action == types.ActionBlock || res.Text == demoScripts["default"] {
-		t.Fatalf("demo default script: %s %q, want its e-mail address and key masked", res.Action, res.Text)
+	// redact, not escalate: the first call of the README's quick start
+	// must not put an incident in the review queue
+	if res.Action != types.ActionRedact || res.Text == demoScripts["default"] {
+		t.Fatalf("demo default script: %s (scores %v) %q, want its e-mail address and key masked", res.Action, res.Scores, res.Text)
 	}
 }
