@@ -342,7 +342,7 @@ func (s *Service) decide(ctx context.Context, req Request, text string, norm tex
 		res.Findings = d.findings
 	}
 	if cerr != nil {
-		return types.Decision{}, causeOf(ctx, "classifier_error"), cerr
+		return types.Decision{}, classifierCause(ctx, cerr), cerr
 	}
 	res.Scores = scores[0]
 	res.Signals = textnorm.MergeSignals(norm.Signals, sigs[0])
@@ -366,6 +366,15 @@ func (s *Service) decide(ctx context.Context, req Request, text string, norm tex
 	}
 	pspan.SetAttributes(attribute.String("warden.action", dec.Action.String()), attribute.String("warden.policy_revision", dec.PolicyRevision))
 	return dec, "", nil
+}
+
+// classifierCause names a classifier failure: "overloaded" when a model's
+// queue was full (a retry later may succeed), else as causeOf.
+func classifierCause(ctx context.Context, err error) string {
+	if errors.Is(err, classifiers.ErrOverloaded) && ctx.Err() == nil {
+		return "overloaded"
+	}
+	return causeOf(ctx, "classifier_error")
 }
 
 func causeOf(ctx context.Context, cause string) string {

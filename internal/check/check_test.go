@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/wardenhq/warden/classifiers"
 	"github.com/wardenhq/warden/internal/check"
 	"github.com/wardenhq/warden/internal/testenv"
 	"github.com/wardenhq/warden/internal/types"
@@ -160,6 +161,7 @@ func TestIncidentCarriesNoRawValues(t *testing.T) {
 func TestFailModes(t *testing.T) {
 	cases := []struct {
 		name     string
+		cls      check.Classifier
 		det      check.Detector
 		rego     string
 		timeout  time.Duration
@@ -174,6 +176,7 @@ func TestFailModes(t *testing.T) {
 		{name: "ill-typed decision open", rego: "package warden\ndecision := true\n", cause: "policy_error", failOpen: true, want: types.ActionAllow},
 		{name: "deadline", timeout: time.Nanosecond, cause: "deadline", want: types.ActionBlock},
 		{name: "incident not recorded", rego: escalateAll, rec: &memRecorder{err: errors.New("outbox full")}, cause: "incident_unrecorded", want: types.ActionBlock},
+		{name: "classifier error", cls: failingClassifier{errors.New("boom")}, cause: "classifier_error", want: types.ActionBlock},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -185,7 +188,11 @@ func TestFailModes(t *testing.T) {
 			if c.rec != nil {
 				rec = c.rec
 			}
-			svc := check.New(testenv.Suite(t), c.det, pol, rec, check.Options{
+			var cls check.Classifier = testenv.Suite(t)
+			if c.cls != nil {
+				cls = c.cls
+			}
+			svc := check.New(cls, c.det, pol, rec, check.Options{
 				Timeout:  c.timeout,
 				FailOpen: map[types.Stage]bool{types.StagePrompt: c.failOpen},
 			})
@@ -239,6 +246,37 @@ func TestResultUnjudged(t *testing.T) {
 	} {
 		if got := (check.Result{FailMode: c.mode, FailCause: c.cause}).Unjudged(); got != c.want {
 			t.Errorf("%q/%q: Unjudged %v, want %v", c.mode, c.cause, got, c.want)
+		}
+	}
+}
+
+// failingClassifier fails every Score with err.
+type failingClassifier struct{ err error }
+
+func (f failingClassifier) Score(context.Context, types.Stage, []string) ([]types.Scores, error) {
+	return nil, f.err
+}
+func (failingClassifier) Versions() map[string]string { return map[string]string{"failing": "1"} }
+
+// A stream whose classifier queue is full fails with cause "overloaded"
+// (a retry may succeed), other classifier failures with
+// "classifier_error".
+func TestStreamClassifierFailureCause(t *testing.T) {
+	ctx := context.Background()
+	for cause, err := range map[string]error{
+		"overloaded":       &classifiers.OverloadError{Model: "m", Queued: 9, Limit: 8, Wait: time.Second},
+		"classifier_error": errors.New("boom"),
+	} {
+		svc := check.New(failingClassifier{err}, nil, testenv.Policy(t), nil, check.Options{})
+		st, err := svc.NewStream(check.Request{}, check.DefaultPlan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Append(ctx, "hello there")
+		st.EndSegment(ctx)
+		res := st.Decide(ctx, check.Evidence{TextLength: len("hello there"), Streamed: true})
+		if res.Action != types.ActionBlock || res.FailCause != cause {
+			t.Fatalf("%s: streamed %v, fail cause %q", cause, res.Action, res.FailCause)
 		}
 	}
 }

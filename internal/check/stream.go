@@ -280,7 +280,7 @@ func (st *Stream) scoreWords(ctx context.Context) {
 		sc, sigs, err := classify(st.routes.Attach(ctx), st.s.cls, types.StageResponse, []string{w})
 		st.s.classify.Record(ctx, time.Since(t0).Seconds(), metric.WithAttributes(attribute.String("stage", "response")))
 		if err != nil {
-			st.err, st.cause = err, causeOf(ctx, "classifier_error")
+			st.err, st.cause = err, classifierCause(ctx, err)
 			return
 		}
 		st.windows++
