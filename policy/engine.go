@@ -107,6 +107,9 @@ func New(opts Options) *Engine {
 	e.evalLatency, _ = m.Float64Histogram("warden.policy.eval.duration", metric.WithUnit("s"),
 		metric.WithDescription("Policy evaluation time."),
 		metric.WithExplicitBucketBoundaries(10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 5e-3, 25e-3))
+	// Exported from the start at 0 (Prometheus: a counter that appears only
+	// once it first counts breaks rate() and absence alerts).
+	e.reloadFailures.Add(context.Background(), 0)
 	return e
 }
 

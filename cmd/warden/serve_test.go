@@ -108,6 +108,10 @@ func TestServeEmbeddedDefault(t *testing.T) {
 	if !bytes.Contains(m, []byte("warden_decisions")) || !bytes.Contains(m, []byte("warden_check_duration")) {
 		t.Fatalf("metrics lack warden_decisions / warden_check_duration:\n%.2000s", m)
 	}
+	// a counter is exported before it first counts
+	if !bytes.Contains(m, []byte("warden_policy_reload_failures_total 0")) {
+		t.Fatalf("metrics lack warden_policy_reload_failures_total 0")
+	}
 	if bytes.Contains(m, []byte(secretWord)) || strings.Contains(errb.String(), secretWord) || strings.Contains(errb.String(), "AKIAZ3MSJV4WWNKWW5FG") {
 		t.Fatal("prompt text leaked into metrics or logs")
 	}
