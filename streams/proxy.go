@@ -214,6 +214,12 @@ func (p *proxy) decodeRequest(c *gin.Context, fail func(status int, code, msg st
 		fail(http.StatusBadRequest, CodeInvalidJSON, "the request body has a lone UTF-16 surrogate escape (\\uD800-\\uDFFF)")
 		return pr, false
 	}
+	// A key twice in one object: the upstream's parser may read the value
+	// Warden did not check (parsers keep the first, the last, or refuse).
+	if k := api.DuplicateKey(pr.body); k != "" {
+		fail(http.StatusBadRequest, CodeInvalidJSON, fmt.Sprintf("the request has the key %q twice in one object", k))
+		return pr, false
+	}
 	if k := foldedKey(pr.req, readRequestKeys...); k != "" {
 		fail(http.StatusBadRequest, CodeInvalidRequest, fmt.Sprintf("the request has a key %q that is not lower-case: Warden reads the provider's lower-case keys only", k))
 		return pr, false

@@ -303,6 +303,10 @@ func DecodeJSON(c *gin.Context, body []byte, dst any) bool {
 		Error(c, http.StatusBadRequest, CodeInvalidJSON, "malformed JSON: the body must be a JSON object")
 		return false
 	}
+	if k := DuplicateKey(body); k != "" {
+		Error(c, http.StatusBadRequest, CodeInvalidJSON, fmt.Sprintf("malformed JSON: the key %q appears twice in one object", k))
+		return false
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -335,6 +339,64 @@ func jsonErr(err error) string {
 	// Unknown-field errors name the field, which is request structure,
 	// not text.
 	return err.Error()
+}
+
+// DuplicateKey returns a key that appears twice in one object of the JSON
+// text b (after unescaping: "content" and "con\u0074ent" are one key), or
+// "" when there is none (or b is not valid JSON: the decoder reports
+// that). Readers disagree on duplicates: encoding/json and JSON.parse keep
+// the last value, other parsers the first or refuse the text, so Warden
+// could check one value while the next reader of the raw bytes reads the
+// other. The check API, the stream API and the proxies refuse such bodies.
+func DuplicateKey(b []byte) string {
+	type frame struct {
+		keys      map[string]struct{} // nil for an array
+		expectKey bool
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var stack []*frame
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].keys != nil {
+			stack[n-1].expectKey = true
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, &frame{keys: map[string]struct{}{}, expectKey: true})
+			case '[':
+				stack = append(stack, &frame{})
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) == 0 {
+					return ""
+				}
+				valueDone()
+			}
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].keys != nil && stack[n-1].expectKey {
+				if _, dup := stack[n-1].keys[t]; dup {
+					return t
+				}
+				stack[n-1].keys[t] = struct{}{}
+				stack[n-1].expectKey = false
+				continue
+			}
+			valueDone()
+		default:
+			valueDone()
+		}
+		if len(stack) == 0 {
+			return ""
+		}
+	}
 }
 
 // HasLoneSurrogate finds \uD800-\uDFFF escapes in JSON text that do not

@@ -105,6 +105,8 @@ func TestBadRequests(t *testing.T) {
 		{"empty body", ``, 400, CodeInvalidJSON},
 		{"trailing data", `{"stage":"prompt","text":"x"} {}`, 400, CodeInvalidJSON},
 		{"unknown field", `{"stage":"prompt","text":"x","txet":"y"}`, 400, CodeInvalidJSON},
+		{"duplicate key", `{"stage":"prompt","text":"attack","text":"x"}`, 400, CodeInvalidJSON},
+		{"duplicate escaped key", `{"stage":"prompt","messages":[{"role":"user","content":"attack","c\u006fntent":"x"}]}`, 400, CodeInvalidJSON},
 		{"wrong type", `{"stage":"prompt","text":5}`, 400, CodeInvalidJSON},
 		{"invalid utf8", "{\"stage\":\"prompt\",\"text\":\"a\xff\xfeb\"}", 400, CodeInvalidUTF8},
 		{"truncated rune", "{\"stage\":\"prompt\",\"text\":\"\xe2\x82\"}", 400, CodeInvalidUTF8},
@@ -500,6 +502,24 @@ func TestBodyReadTimeout(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || string(b) != "done" {
 			t.Fatalf("request %d: %d %q", i, resp.StatusCode, b)
+		}
+	}
+}
+
+func TestDuplicateKey(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"a":1,"b":2}`:                       "",
+		`{"a":{"a":1},"b":[{"a":1},{"a":2}]}`: "",
+		`{"a":1,"a":2}`:                       "a",
+		`{"x":[{"k":"a","k":"b"}]}`:           "k",
+		`{"a":"\u0061","\u0061":1}`:           "a",
+		`{"a":[1,"a",{"b":{"c":1,"c":2}}]}`:   "c",
+		`[{"a":1},{"a":1}]`:                   "",
+		`{"a":`:                               "",
+		`"a"`:                                 "",
+	} {
+		if got := DuplicateKey([]byte(body)); got != want {
+			t.Errorf("%s: %q, want %q", body, got, want)
 		}
 	}
 }
