@@ -531,3 +531,43 @@ func TestTenantNotUTF8(t *testing.T) {
 		t.Errorf("dashboard for a tenant: %d", rec.Code)
 	}
 }
+
+// TestStaleBulkVerdict: the queue's rows send the latest verdict they
+// showed, so a bulk verdict over a row that has had a verdict since is not
+// recorded (as on the incident page); after a reload it is.
+func TestStaleBulkVerdict(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id := e.seed(1)[0].ID
+	bob := e.session("bob")
+	seenOn := func(page string) string {
+		t.Helper()
+		m := regexp.MustCompile(`<input type="hidden" name="seen\.` + regexp.QuoteMeta(id) + `" value="([^"]*)" form="bulk">`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatal("no seen field for the incident in the queue")
+		}
+		return m[1]
+	}
+	stale := seenOn(bob.get("/review/?state=all").Body.String())
+	if stale != "" {
+		t.Fatalf("an open incident shows verdict %q", stale)
+	}
+	if _, err := e.st.RecordVerdict(ctx, store.VerdictInput{IncidentID: id, Reviewer: "alice", Kind: "confirm"}); err != nil {
+		t.Fatal(err)
+	}
+	bulk := func(seen string) url.Values {
+		return url.Values{"kind": {"overturn"}, "id": {id}, "seen." + id: {seen}, "return": {"state=all"}}
+	}
+	rec := bob.post("/review/bulk", bulk(stale))
+	if loc, _ := url.Parse(rec.Header().Get("Location")); rec.Code != http.StatusSeeOther || loc.Query().Get("failed") != "1" {
+		t.Fatalf("bulk over a stale row: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+	if inc, _ := e.st.Get(ctx, id); inc.Verdict == nil || inc.Verdict.Reviewer != "alice" {
+		t.Fatalf("latest verdict after a stale bulk verdict: %+v", inc.Verdict)
+	}
+	fresh := seenOn(bob.get("/review/?state=all").Body.String())
+	rec = bob.post("/review/bulk", bulk(fresh))
+	if loc, _ := url.Parse(rec.Header().Get("Location")); rec.Code != http.StatusSeeOther || loc.Query().Get("ok") != "1" {
+		t.Fatalf("bulk after a reload: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+}

@@ -148,6 +148,7 @@ type queueRow struct {
 	Holder                                      string
 	Mine                                        bool
 	Verdict                                     string
+	VerdictID                                   string // the latest verdict's id, "" for none (the bulk form's staleness check)
 	Preview                                     string
 }
 
@@ -245,7 +246,7 @@ func (u *UI) queue(c *gin.Context) {
 			r.State, r.Holder, r.Mine = "claimed", inc.Claim.Reviewer, inc.Claim.Reviewer == p.User
 		}
 		if inc.Verdict != nil {
-			r.Verdict = string(inc.Verdict.Kind)
+			r.Verdict, r.VerdictID = string(inc.Verdict.Kind), inc.Verdict.ID
 		}
 		qp.Rows = append(qp.Rows, r)
 	}
@@ -509,7 +510,16 @@ func (u *UI) bulk(c *gin.Context) {
 		u.fail(c, http.StatusBadRequest, "invalid_verdict", problem)
 		return
 	}
-	in.Seen = nil // the incident page's check; the queue shows no verdict ids
+	// Each row of the queue sends the latest verdict it showed
+	// (seen.<id>): a bulk verdict on a row that has had a verdict since is
+	// not recorded (counted as failed), as on the incident page. A form
+	// without them (older pages, scripts) skips the check.
+	seenOf := func(id string) *string {
+		if v, ok := c.GetPostFormArray("seen." + id); ok && len(v) == 1 {
+			return &v[0]
+		}
+		return nil
+	}
 	ret, _ := url.ParseQuery(c.PostForm("return"))
 	f, err := parseFilters(ret.Get)
 	if err != nil {
@@ -523,12 +533,12 @@ func (u *UI) bulk(c *gin.Context) {
 			continue
 		}
 		seen[id] = true
-		in.IncidentID = id
+		in.IncidentID, in.Seen = id, seenOf(id)
 		_, err := u.st.RecordVerdict(c.Request.Context(), in)
 		switch {
 		case err == nil:
 			ok++
-		case errors.Is(err, store.ErrClaimed), errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, store.ErrClaimed), errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrStale):
 			failed++
 		default:
 			u.internal(c, "recording a bulk verdict", err)
