@@ -301,7 +301,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		st := gd.policy.Status()
 		ob := inc.guard.Outbox().Stats()
-		return st.Loaded, map[string]any{"models": gd.suite.Versions(), "policy": st,
+		return st.Loaded, map[string]any{"models": gd.check.ModelVersions(), "policy": st,
 			"outbox": map[string]any{"depth": ob.Depth, "oldest_age_seconds": ob.OldestAge.Seconds()}}
 	}
 	var checker checkerFunc = func(ctx context.Context, req check.Request) (check.Result, error) {

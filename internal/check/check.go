@@ -292,6 +292,10 @@ func (s *Service) Check(ctx context.Context, req Request) (Result, error) {
 }
 
 // versions lists classifier and detector model versions.
+// ModelVersions are the versions a decision records: every classifier's
+// and the detectors' models (the name tagger) — what /readyz reports.
+func (s *Service) ModelVersions() map[string]string { return s.versions() }
+
 func (s *Service) versions() map[string]string {
 	v := s.cls.Versions()
 	if dv, ok := s.det.(versioned); ok {
