@@ -145,11 +145,19 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	str("WARDEN_ANTHROPIC_UPSTREAM_URL", &c.AnthropicUpstreamURL)
 	str("WARDEN_ANTHROPIC_UPSTREAM_KEY", &c.AnthropicUpstreamKey)
 	if v, ok := lookup("WARDEN_DEMO_UPSTREAM"); ok {
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("WARDEN_DEMO_UPSTREAM: %w", err))
-		} else {
-			c.Demo = b
+		// on/off like WARDEN_NER and WARDEN_BATCH, and the usual booleans
+		switch w := strings.ToLower(strings.TrimSpace(v)); w {
+		case "on":
+			c.Demo = true
+		case "off":
+			c.Demo = false
+		default:
+			b, err := strconv.ParseBool(w)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("WARDEN_DEMO_UPSTREAM %q: want true or false (on or off)", v))
+			} else {
+				c.Demo = b
+			}
 		}
 	}
 	integer("WARDEN_STREAM_HOLDBACK_BYTES", &c.HoldBackBytes)
