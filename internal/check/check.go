@@ -339,7 +339,16 @@ func (s *Service) decide(ctx context.Context, req Request, text string, norm tex
 	}
 	cspan.End()
 	if detc != nil {
-		d := <-detc
+		// The deadline ends the wait: a detector still scanning (a scan
+		// checks the context only between its passes) finishes on its own
+		// goroutine into the buffered channel, and the fail mode answers
+		// now instead of when the scan ends.
+		var d detected
+		select {
+		case d = <-detc:
+		case <-ctx.Done():
+			return types.Decision{}, causeOf(ctx, "detector_error"), fmt.Errorf("detectors: %w", ctx.Err())
+		}
 		if d.err != nil {
 			return types.Decision{}, causeOf(ctx, "detector_error"), d.err
 		}

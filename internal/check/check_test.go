@@ -280,3 +280,30 @@ func TestStreamClassifierFailureCause(t *testing.T) {
 		}
 	}
 }
+
+// slowDetector ignores the context and takes d.
+type slowDetector struct{ d time.Duration }
+
+func (s slowDetector) Detect(context.Context, string) ([]types.Finding, error) {
+	time.Sleep(s.d)
+	return nil, nil
+}
+
+// The deadline ends a check whose detectors are still scanning: the fail
+// mode answers at the deadline, not when the scan ends (a 1 MiB body took
+// 640 ms against a 250 ms deadline). The bound is 20 times the deadline,
+// against a detector three times slower still.
+func TestDeadlineDoesNotWaitForDetectors(t *testing.T) {
+	svc := check.New(testenv.Suite(t), slowDetector{3 * time.Second}, testenv.Policy(t), nil, check.Options{Timeout: 50 * time.Millisecond})
+	t0 := time.Now()
+	res, err := svc.Check(context.Background(), check.Request{Stage: types.StagePrompt, Text: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(t0); took > time.Second {
+		t.Fatalf("answered after %v", took)
+	}
+	if res.Action != types.ActionBlock || res.FailCause != "deadline" {
+		t.Fatalf("%v (fail cause %q), want a deadline block", res.Action, res.FailCause)
+	}
+}
