@@ -122,7 +122,8 @@ type UserUpdate struct {
 }
 
 // UpdateUser changes an account, ends all its sessions (a changed password,
-// role or status takes effect at once) and audits the change.
+// role or status takes effect at once), releases its claims when it can no
+// longer review (disabled, or made a viewer) and audits the change.
 func (s *Store) UpdateUser(ctx context.Context, username string, up UserUpdate, actor string) error {
 	name, err := NormalizeUsername(username)
 	if err != nil {
@@ -162,6 +163,18 @@ func (s *Store) UpdateUser(ctx context.Context, username string, up UserUpdate, 
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE username = ?`), name); err != nil {
 			return err
+		}
+		if (up.Disabled != nil && *up.Disabled) || (up.Role != nil && *up.Role == RoleViewer) {
+			// An account that can no longer review gives its claims back
+			// (they would hold incidents from everyone else until their
+			// leases ran out).
+			res, err := tx.ExecContext(ctx, s.q(`DELETE FROM assignments WHERE reviewer = ?`), name)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				detail["claims_released"] = n
+			}
 		}
 		return s.appendAudit(ctx, tx, actor, "user_update", name, detail)
 	})

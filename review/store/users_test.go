@@ -302,3 +302,47 @@ func sum(s Series) int {
 	}
 	return t
 }
+
+// TestDisabledUserReleasesClaims: an account that can no longer review
+// (disabled, or made a viewer) gives its claims back at once, so other
+// reviewers are not held off until the leases run out; a role change
+// that keeps reviewing keeps them.
+func TestDisabledUserReleasesClaims(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		for _, n := range []string{"alice", "bob"} {
+			if _, err := e.s.CreateUser(ctx, User{Username: n, Role: RoleReviewer, PasswordHash: "$argon2id$x"}, "cli"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, b := newIncident(1, e.clock.Now()), newIncident(2, e.clock.Now())
+		if _, err := e.s.UpsertIncidents(ctx, []*incident.Incident{a, b}); err != nil {
+			t.Fatal(err)
+		}
+		claim := func(id, who string) error { _, err := e.s.Claim(ctx, id, who, time.Hour); return err }
+		if err := claim(a.ID, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if err := claim(b.ID, "bob"); err != nil {
+			t.Fatal(err)
+		}
+		admin, viewer, yes := RoleAdmin, RoleViewer, true
+		if err := e.s.UpdateUser(ctx, "alice", UserUpdate{Role: &admin}, "root"); err != nil {
+			t.Fatal(err)
+		}
+		if err := claim(a.ID, "carol"); !errors.Is(err, ErrClaimed) {
+			t.Fatalf("alice made admin: her claim went (%v)", err)
+		}
+		if err := e.s.UpdateUser(ctx, "alice", UserUpdate{Disabled: &yes}, "root"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.s.UpdateUser(ctx, "bob", UserUpdate{Role: &viewer}, "root"); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{a.ID, b.ID} {
+			if err := claim(id, "carol"); err != nil {
+				t.Fatalf("claim after its holder lost review rights: %v", err)
+			}
+		}
+	})
+}
