@@ -229,7 +229,7 @@ func (s *Service) Check(ctx context.Context, req Request) (Result, error) {
 	if req.Stage == types.StageResponse && req.Messages == nil {
 		// A whole response is checked exactly as the streaming filter
 		// checks it piece by piece: same windows, same decision.
-		res, _, err := s.CheckResponse(ctx, req, s.opts.Plan, req.Text)
+		res, _, err := s.checkResponse(ctx, req, s.opts.Plan, true, req.Text)
 		return res, err
 	}
 

@@ -307,3 +307,22 @@ func TestDeadlineDoesNotWaitForDetectors(t *testing.T) {
 		t.Fatalf("%v (fail cause %q), want a deadline block", res.Action, res.FailCause)
 	}
 }
+
+// A full classifier queue is "retry later" for a whole response checked
+// through Check (POST /v1/check answers 503 with Retry-After) as for a
+// prompt: no fail-mode block, no decision. It took the response fail mode
+// (a block under fail-closed), which warden eval counted as a decision.
+func TestCheckOverloadedIsAnErrorAtBothStages(t *testing.T) {
+	ovl := &classifiers.OverloadError{Model: "m", Queued: 9, Limit: 8, Wait: time.Second}
+	rec := &memRecorder{}
+	svc := check.New(failingClassifier{ovl}, nil, testenv.Policy(t), rec, check.Options{})
+	for _, st := range []types.Stage{types.StagePrompt, types.StageResponse} {
+		res, err := svc.Check(context.Background(), check.Request{Stage: st, Text: "hello there"})
+		if !errors.Is(err, classifiers.ErrOverloaded) {
+			t.Fatalf("%v: err %v, action %v fail mode %q cause %q", st, err, res.Action, res.FailMode, res.FailCause)
+		}
+	}
+	if len(rec.incs) != 0 {
+		t.Fatal("an overload recorded an incident")
+	}
+}

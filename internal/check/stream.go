@@ -427,6 +427,13 @@ func (st *Stream) Conclude(ctx context.Context, text string, res *Result, ev Evi
 // pass over the whole text. The Result's Text is the enforced text (all
 // segments joined; see Segments for each one redacted on its own).
 func (s *Service) CheckResponse(ctx context.Context, req Request, plan Plan, segments ...string) (Result, []string, error) {
+	return s.checkResponse(ctx, req, plan, false, segments...)
+}
+
+// checkResponse is CheckResponse; with refuseOverload, a classifier queue
+// found full is returned as the error (POST /v1/check answers it 503 with
+// Retry-After, as at the prompt stage) instead of taking the fail mode.
+func (s *Service) checkResponse(ctx context.Context, req Request, plan Plan, refuseOverload bool, segments ...string) (Result, []string, error) {
 	st, err := s.NewStream(req, plan)
 	if err != nil {
 		return Result{}, nil, err
@@ -452,6 +459,12 @@ func (s *Service) CheckResponse(ctx context.Context, req Request, plan Plan, seg
 	}
 	if len(segments) == 0 {
 		st.EndSegment(ctx)
+	}
+	if refuseOverload && st.cause == "overloaded" {
+		// Nothing was decided: no fail mode, no decision counted.
+		st.done = true
+		_ = st.nfkc.Close()
+		return Result{}, nil, st.err
 	}
 	text := b.String()
 	findings, derr := s.Detect(ctx, text)
