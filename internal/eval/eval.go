@@ -70,7 +70,8 @@ func ReadRows(r io.Reader) ([]Row, error) {
 	sc.Buffer(make([]byte, 64<<10), maxLine)
 	var rows []Row
 	var errs []error
-	for n := 1; sc.Scan(); n++ {
+	n := 1
+	for ; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" {
 			continue
@@ -109,7 +110,9 @@ func ReadRows(r io.Reader) ([]Row, error) {
 			break
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		errs = append(errs, fmt.Errorf("line %d: longer than %d MiB", n, maxLine>>20))
+	} else if err != nil {
 		errs = append(errs, fmt.Errorf("reading rows: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -158,6 +158,8 @@ func TestReadRows(t *testing.T) {
 		{"bad label", `{"text":"hi","stage":"prompt","labels":["Prompt Injection"]}`, 0, "snake_case"},
 		{"empty file", "\n\n", 0, "no rows"},
 		{"second line", `{"text":"hi","stage":"prompt","labels":[]}` + "\n" + `{"text":"hi","stage":"prompt","labels":"x"}`, 0, "line 2"},
+		// a line over the 16 MiB bound is named (it was "bufio.Scanner: token too long")
+		{"huge line", `{"text":"hi","stage":"prompt","labels":[]}` + "\n" + `{"text":"` + strings.Repeat("a", 17<<20) + `","stage":"prompt","labels":[]}`, 0, "line 2: longer than 16 MiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rows, err := eval.ReadRows(strings.NewReader(tc.in))
