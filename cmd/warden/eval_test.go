@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,5 +71,24 @@ func TestEvalCommandUsage(t *testing.T) {
 		if err := run(context.Background(), args, &out, &errb); !errors.As(err, &ue) {
 			t.Errorf("%v: err = %v, want a usage error", args, err)
 		}
+	}
+}
+
+// A model in WARDEN_EXTRA_MODELS named like one already loaded is refused
+// at start-up, naming the directory: it was scored but hidden from
+// model_versions (a map by name) and made WARDEN_TIER2_MODEL ambiguous.
+func TestExtraModelNameClash(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("WARDEN_DATA_DIR", filepath.Join(dir, "data"))
+	t.Setenv("WARDEN_NER", "off")
+	t.Setenv("WARDEN_LOG_LEVEL", "error")
+	t.Setenv("WARDEN_MODELS_DIR", "")
+	t.Setenv("WARDEN_POLICY_DIR", "")
+	injection := filepath.Join("..", "..", "models", "injection") // the embedded "injection" again
+	t.Setenv("WARDEN_EXTRA_MODELS", injection)
+	fixture := filepath.Join("..", "..", "internal", "eval", "testdata", "fixture.jsonl")
+	err := run(context.Background(), []string{"eval", "-progress", "off", fixture}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `model directory `+injection+`: a model named "injection" is already loaded`) {
+		t.Fatalf("err = %v, want the name clash", err)
 	}
 }

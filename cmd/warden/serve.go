@@ -85,7 +85,22 @@ func newGuard(ctx context.Context, cfg config.Config, plan check.Plan, log *slog
 			suite.Close()
 			return nil, fmt.Errorf("loading WARDEN_EXTRA_MODELS: %w", err)
 		}
-		suite = classifiers.NewSuite(append(suite.Models(), extra...)...)
+		// Models are named in decisions' model_versions, /readyz and
+		// WARDEN_TIER2_MODEL: a second model of a name already loaded
+		// would be scored but hidden from the first two and ambiguous in
+		// the third.
+		all := append(suite.Models(), extra...)
+		seen := map[string]bool{}
+		for i, m := range all {
+			name := m.Manifest().Name
+			if seen[name] {
+				classifiers.NewSuite(all...).Close()
+				return nil, fmt.Errorf("loading WARDEN_EXTRA_MODELS: model directory %s: a model named %q is already loaded (give it another name in its manifest)",
+					cfg.ExtraModels[i-len(suite.Models())], name)
+			}
+			seen[name] = true
+		}
+		suite = classifiers.NewSuite(all...)
 	}
 	log.Info("models loaded", "from", where, "versions", suite.Versions(), "onnxruntime", classifiers.RuntimeVersion())
 	cls, router, err := tiers(cfg, suite)
