@@ -223,11 +223,19 @@ func labelTargets(id2label map[string]string, labelMap map[string]string, labels
 	}
 	target := make([]int, len(id2label))
 	byName := map[string]int{}
+	keyOf := map[int]string{}
 	for k, name := range id2label {
 		i, err := strconv.Atoi(k)
 		if err != nil || i < 0 || i >= len(id2label) {
 			return nil, fmt.Errorf("id2label key %q is not an index in [0,%d)", k, len(id2label))
 		}
+		if prev, dup := keyOf[i]; dup {
+			// Two keys of one index ("1" and "01") leave another index
+			// unnamed: a category mapped through it got no score (-Inf).
+			a, b := min(prev, k), max(prev, k)
+			return nil, fmt.Errorf("id2label keys %q and %q are the same index %d", a, b, i)
+		}
+		keyOf[i] = k
 		byName[name] = i
 	}
 	cat := map[string]int{}

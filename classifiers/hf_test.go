@@ -457,3 +457,49 @@ func TestOpenDirs(t *testing.T) {
 		t.Errorf("directory without a manifest: err = %v", err)
 	}
 }
+
+// config.json's id2label must name each logit once: keys "0" and "00" are
+// one index, which left the other logit unnamed, and the category mapped
+// to the label lost that way scored -Inf (a JSON encoder refuses it: the
+// check's reply and warden eval's row results failed). The shipped HF
+// model (models/injection_cnn) with such a config is refused at load.
+func TestHFRefusesRepeatedID2LabelIndex(t *testing.T) {
+	testenv.ORT(t)
+	src := filepath.Join(testenv.RepoRoot(), "models", "injection_cnn")
+	dir := filepath.Join(t.TempDir(), "cnn")
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath, manPath := filepath.Join(dir, "config.json"), filepath.Join(dir, "manifest.json")
+	var cfg, man map[string]any
+	for p, v := range map[string]*map[string]any{cfgPath: &cfg, manPath: &man} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg["id2label"] = map[string]any{"0": "prompt_injection", "00": "jailbreak"}
+	cb, _ := json.Marshal(cfg)
+	sum := sha256.Sum256(cb)
+	man["hf"].(map[string]any)["config_sha256"] = hex.EncodeToString(sum[:])
+	mb, _ := json.Marshal(man)
+	if err := os.WriteFile(cfgPath, cb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(manPath, mb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := classifiers.OpenDirs([]string{dir}, classifiers.Options{})
+	if err == nil {
+		s := classifiers.NewSuite(ms...)
+		defer s.Close()
+		sc, err := s.Score(context.Background(), types.StagePrompt, []string{"hello there"})
+		t.Fatalf("loaded; scores %v, err %v", sc, err)
+	}
+	if !errors.Is(err, classifiers.ErrModel) || !strings.Contains(err.Error(), `id2label keys "0" and "00" are the same index 0`) {
+		t.Fatalf("err = %v", err)
+	}
+}
