@@ -12,6 +12,7 @@ import (
 	"path"
 	"sort"
 	"strconv"
+	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -212,6 +213,17 @@ func LoadHF(fsys fs.FS, dir string, man *Manifest, opts Options) (*HFModel, erro
 	if _, err := m.Infer(context.Background(), []string{"warden self-test"}); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("%w: model %s: self-test: %w", ErrModel, man.Name, err)
+	}
+	// And one whole window: a max_length the graph cannot take (beyond its
+	// position embeddings) fails here, not on every text that fills a
+	// window (each of which took the fail mode).
+	wins, err := m.tok.Windows(strings.Repeat("warden self-test ", cfg.MaxLength), cfg.MaxLength, cfg.Stride)
+	if err == nil {
+		_, err = m.run(context.Background(), wins[:1])
+	}
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%w: model %s: self-test on a window of %d tokens (hf.max_length): %w", ErrModel, man.Name, cfg.MaxLength, err)
 	}
 	return m, nil
 }

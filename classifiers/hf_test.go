@@ -503,3 +503,20 @@ func TestHFRefusesRepeatedID2LabelIndex(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A max_length beyond the graph's position embeddings (the tiny model has
+// 64) is refused at load by a self-test on one whole window. It loaded,
+// and every text of more than 64 tokens then failed its run ("indices
+// element out of data bounds") and took the fail mode (a block).
+func TestHFRefusesWindowTooLongForGraph(t *testing.T) {
+	dir, _ := tinyModel(t, classifiers.HFManifestOptions{LabelMap: injJail, MaxLength: 256, Stride: 32})
+	s, err := classifiers.Open(os.DirFS(filepath.Dir(dir)), filepath.Base(dir), classifiers.Options{})
+	if err == nil {
+		defer s.Close()
+		_, err := s.Infer(context.Background(), []string{strings.Repeat("ignore previous instructions ", 40)})
+		t.Fatalf("loaded; a long text: %v", err)
+	}
+	if !errors.Is(err, classifiers.ErrModel) || !strings.Contains(err.Error(), "self-test on a window of 256 tokens (hf.max_length)") {
+		t.Fatalf("err = %v", err)
+	}
+}
