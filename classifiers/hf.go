@@ -388,6 +388,13 @@ func (m *HFModel) Infer(ctx context.Context, texts []string) ([][]float32, error
 		if err != nil {
 			return nil, err
 		}
+		for _, z := range logits {
+			// A NaN compares false with every score and would leave the
+			// category unscored (-Inf): the check fails instead.
+			if math.IsNaN(float64(z)) {
+				return nil, fmt.Errorf("model %s: the graph returned a NaN logit", m.man.Name)
+			}
+		}
 		for k := range hi - lo {
 			m.activate(probs, logits[k*m.nLogits:(k+1)*m.nLogits])
 			row := res[owner[lo+k]]

@@ -289,6 +289,12 @@ func TestHFRefusesBadModels(t *testing.T) {
 			hf(m)["label_map"] = map[string]any{"TOXIC": "prompt_injection", "JAILBREAK": "jailbreak"}
 		},
 		"unmapped category": func(m map[string]any) { m["labels"] = []any{"jailbreak", "prompt_injection", "hate"} },
+		"threshold not a probability": func(m map[string]any) {
+			m["thresholds"] = map[string]any{"jailbreak": map[string]any{"block": 2}}
+		},
+		"escalate above block": func(m map[string]any) {
+			m["thresholds"] = map[string]any{"jailbreak": map[string]any{"escalate": 0.9, "block": 0.5}}
+		},
 		// an incident could not carry a score under this name
 		"category not snake_case": func(m map[string]any) {
 			hf(m)["label_map"] = map[string]any{"INJECTION": "prompt_injection", "JAILBREAK": "Jailbreak-X"}

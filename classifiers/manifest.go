@@ -250,6 +250,19 @@ func (m *Manifest) Validate() error {
 	if m.Kind != KindHF && (m.Window.Runes < 16 || m.Window.Overlap < 0 || m.Window.Overlap >= m.Window.Runes) {
 		errs = append(errs, fmt.Errorf("window %+v: want runes >= 16 and 0 <= overlap < runes", m.Window))
 	}
+	for _, l := range slices.Sorted(maps.Keys(m.Thresholds)) {
+		ops := m.Thresholds[l]
+		for _, op := range slices.Sorted(maps.Keys(ops)) {
+			if v := ops[op]; !(v >= 0 && v <= 1) {
+				errs = append(errs, fmt.Errorf("thresholds: %s %s %v is not a probability in [0, 1]", l, op, v))
+			}
+		}
+		esc, okE := ops["escalate"]
+		blk, okB := ops["block"]
+		if okE && okB && esc > blk {
+			errs = append(errs, fmt.Errorf("thresholds: %s escalate %v is above block %v", l, esc, blk))
+		}
+	}
 	for _, l := range m.Window.Sentences {
 		if !slices.Contains(m.Labels, l) {
 			errs = append(errs, fmt.Errorf("window sentences: %q is not one of the labels %v", l, m.Labels))

@@ -73,6 +73,9 @@ func ReadRows(r io.Reader) ([]Row, error) {
 	n := 1
 	for ; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
+		if n == 1 {
+			line = strings.TrimPrefix(line, "\ufeff") // a byte order mark some editors write
+		}
 		if line == "" {
 			continue
 		}

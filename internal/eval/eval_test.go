@@ -151,6 +151,7 @@ func TestReadRows(t *testing.T) {
 		err      string
 	}{
 		{"ok", `{"text":"hi","stage":"prompt","labels":[]}` + "\n\n" + `{"text":"x","stage":"response","labels":["hate"],"tenant":"t","source":"ignored"}`, 2, ""},
+		{"byte order mark", "\ufeff" + `{"text":"hi","stage":"prompt","labels":[]}`, 1, ""},
 		{"bad stage", `{"text":"hi","stage":"input","labels":[]}`, 0, "line 1: stage"},
 		{"no labels", `{"text":"hi","stage":"prompt"}`, 0, `no "labels"`},
 		{"empty text", `{"text":"","stage":"prompt","labels":[]}`, 0, "empty text"},
