@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wardenhq/warden/classifiers/hashgram"
+	"github.com/wardenhq/warden/internal/types"
 )
 
 // Model kinds.
@@ -209,7 +210,7 @@ func (m *Manifest) Validate() error {
 		switch {
 		case l == "" || seen[l]:
 			errs = append(errs, fmt.Errorf("label %q empty or repeated", l))
-		case !categoryName(l):
+		case !types.ValidCategory(l):
 			// scores are keyed by label in decisions, policies and
 			// incidents, whose schema takes snake_case names only: a
 			// check could not record an incident for it
@@ -304,16 +305,4 @@ func ReadManifest(fsys fs.FS, dir string) (*Manifest, error) {
 		return nil, err
 	}
 	return &m, nil
-}
-
-// categoryName reports whether l is a category name as the incident schema
-// (warden.incident.v1) takes it: ^[a-z][a-z0-9_]*$.
-func categoryName(l string) bool {
-	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if !(c >= 'a' && c <= 'z' || i > 0 && (c >= '0' && c <= '9' || c == '_')) {
-			return false
-		}
-	}
-	return l != ""
 }

@@ -119,6 +119,18 @@ func (a *Action) UnmarshalText(b []byte) error {
 // Category names a classifier score (snake_case, as in the API).
 type Category = string
 
+// ValidCategory reports whether name is a category name: ^[a-z][a-z0-9_]*$
+// (the incident schema's rule; a model's labels must follow it).
+func ValidCategory(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || i > 0 && (c >= '0' && c <= '9' || c == '_')) {
+			return false
+		}
+	}
+	return name != ""
+}
+
 // Categories scored by Warden's classifiers. Finer categories
 // (hate_threatening, …) may be added by models; these are the core set.
 const (

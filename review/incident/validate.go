@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+
+	"github.com/wardenhq/warden/internal/types"
 )
 
 var (
 	uuidRE        = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	categoryRE    = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	findingTypeRE = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 	traceIDRE     = regexp.MustCompile(`^[0-9a-f]{32}$`)
 	spanIDRE      = regexp.MustCompile(`^[0-9a-f]{16}$`)
@@ -60,7 +61,7 @@ func (i *Incident) Validate() error {
 		bad("scores missing")
 	}
 	for k, v := range i.Scores {
-		if !categoryRE.MatchString(k) {
+		if !types.ValidCategory(k) {
 			bad("score category %q", k)
 		}
 		if v < 0 || v > 1 {
