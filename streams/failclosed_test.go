@@ -62,18 +62,12 @@ func TestProxyRefusesLoneSurrogates(t *testing.T) {
 	w := wardenFor(t, up, nil)
 	for _, path := range []string{"/v1/chat/completions", "/v1/messages"} {
 		body := `{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi \ud800 there"}]}`
-		resp, err := http.Post(w.srv.URL+path, "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 400 || !strings.Contains(string(b), CodeInvalidJSON) {
-			t.Errorf("%s: status %d %s", path, resp.StatusCode, b)
+		if status, b := postRaw(t, w.srv.URL+path, body); status != 400 || !strings.Contains(b, CodeInvalidJSON) {
+			t.Errorf("%s: status %d %s", path, status, b)
 		}
 		// A proper pair is text like any other.
 		pair := `{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi \ud83d\ude00 there"}]}`
-		resp, err = http.Post(w.srv.URL+path, "application/json", strings.NewReader(pair))
+		resp, err := http.Post(w.srv.URL+path, "application/json", strings.NewReader(pair))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,14 +104,9 @@ func TestProxyRefusesFoldedKeys(t *testing.T) {
 		{"anthropic top-level key", "/v1/messages", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"MESSAGES":[{"role":"user","content":"` + inj + `"}]}`},
 	}
 	for _, c := range cases {
-		resp, err := http.Post(w.srv.URL+c.path, "application/json", strings.NewReader(c.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 400 || !strings.Contains(string(b), CodeInvalidRequest) {
-			t.Errorf("%s: status %d %s", c.name, resp.StatusCode, b)
+		status, b := postRaw(t, w.srv.URL+c.path, c.body)
+		if status != 400 || !strings.Contains(b, CodeInvalidRequest) {
+			t.Errorf("%s: status %d %s", c.name, status, b)
 		}
 	}
 	if n := len(up.bodies); n != 0 {
@@ -129,13 +118,8 @@ func TestProxyRefusesFoldedKeys(t *testing.T) {
 		{"/v1/messages", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"hi","cache_control":{"type":"ephemeral"}}]},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":{"Key":"Value"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"ok"}]}]}]}`},
 	}
 	for _, c := range ok {
-		resp, err := http.Post(w.srv.URL+c.path, "application/json", strings.NewReader(c.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode == 400 {
+		status, b := postRaw(t, w.srv.URL+c.path, c.body)
+		if status == 400 {
 			t.Errorf("%s: a request with the providers' keys was refused: %s", c.path, b)
 		}
 	}
@@ -154,17 +138,25 @@ func TestProxyRefusesDuplicateKeys(t *testing.T) {
 		{"openai messages twice", "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"` + inj + `"}],"messages":[{"role":"user","content":"hi"}]}`},
 		{"anthropic text twice", "/v1/messages", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"` + inj + `","text":"hi"}]}]}`},
 	} {
-		resp, err := http.Post(w.srv.URL+c.path, "application/json", strings.NewReader(c.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 400 || !strings.Contains(string(b), CodeInvalidJSON) {
-			t.Errorf("%s: status %d %s", c.name, resp.StatusCode, b)
+		status, b := postRaw(t, w.srv.URL+c.path, c.body)
+		if status != 400 || !strings.Contains(b, CodeInvalidJSON) {
+			t.Errorf("%s: status %d %s", c.name, status, b)
 		}
 	}
 	if n := len(up.bodies); n != 0 {
 		t.Fatalf("%d requests with a duplicate key reached the upstream", n)
 	}
+}
+
+// postRaw posts body as it is (post would JSON-encode it) and returns the
+// status and the reply.
+func postRaw(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

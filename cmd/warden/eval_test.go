@@ -18,12 +18,7 @@ import (
 // guard's own wiring (newGuard: embedded models, default policy,
 // detectors) and checks the three outputs.
 func TestEvalCommand(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("WARDEN_DATA_DIR", filepath.Join(dir, "data"))
-	t.Setenv("WARDEN_NER", "off")
-	t.Setenv("WARDEN_LOG_LEVEL", "error")
-	t.Setenv("WARDEN_MODELS_DIR", "")
-	t.Setenv("WARDEN_POLICY_DIR", "")
+	dir := evalEnv(t)
 	fixture := filepath.Join("..", "..", "internal", "eval", "testdata", "fixture.jsonl")
 	jsonOut, htmlOut, rowsOut := filepath.Join(dir, "out.json"), filepath.Join(dir, "out.html"), filepath.Join(dir, "rows.jsonl")
 	var stdout, stderr bytes.Buffer
@@ -78,12 +73,7 @@ func TestEvalCommandUsage(t *testing.T) {
 // at start-up, naming the directory: it was scored but hidden from
 // model_versions (a map by name) and made WARDEN_TIER2_MODEL ambiguous.
 func TestExtraModelNameClash(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("WARDEN_DATA_DIR", filepath.Join(dir, "data"))
-	t.Setenv("WARDEN_NER", "off")
-	t.Setenv("WARDEN_LOG_LEVEL", "error")
-	t.Setenv("WARDEN_MODELS_DIR", "")
-	t.Setenv("WARDEN_POLICY_DIR", "")
+	evalEnv(t)
 	injection := filepath.Join("..", "..", "models", "injection") // the embedded "injection" again
 	t.Setenv("WARDEN_EXTRA_MODELS", injection)
 	fixture := filepath.Join("..", "..", "internal", "eval", "testdata", "fixture.jsonl")
@@ -91,4 +81,17 @@ func TestExtraModelNameClash(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `model directory `+injection+`: a model named "injection" is already loaded`) {
 		t.Fatalf("err = %v, want the name clash", err)
 	}
+}
+
+// evalEnv sets up the environment of a `warden eval` run (a fresh data
+// directory, embedded models and policy, no name tagger) and returns the
+// temporary directory.
+func evalEnv(t *testing.T) string {
+	dir := t.TempDir()
+	t.Setenv("WARDEN_DATA_DIR", filepath.Join(dir, "data"))
+	t.Setenv("WARDEN_NER", "off")
+	t.Setenv("WARDEN_LOG_LEVEL", "error")
+	t.Setenv("WARDEN_MODELS_DIR", "")
+	t.Setenv("WARDEN_POLICY_DIR", "")
+	return dir
 }

@@ -20,12 +20,7 @@ import (
 
 func TestReviewCommands(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	t.Setenv("WARDEN_DATA_DIR", dir)
-	t.Setenv("WARDEN_LOG_LEVEL", "error")
-	t.Setenv("KAFKA_BROKERS", "")
-	t.Setenv("DATABASE_URL", "")
-	t.Setenv("WARDEN_REVIEW_KEY", "")
+	dir := usersEnv(t)
 
 	// Seed the store the commands will find (same WARDEN_DATA_DIR).
 	rcfg, err := review.FromEnv(dir)
@@ -99,12 +94,7 @@ func TestReviewCommands(t *testing.T) {
 // key is gone (it used to be sealed with the dropped key: lost).
 func TestRotateKeyWithRunningStore(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	t.Setenv("WARDEN_DATA_DIR", dir)
-	t.Setenv("WARDEN_LOG_LEVEL", "error")
-	t.Setenv("KAFKA_BROKERS", "")
-	t.Setenv("DATABASE_URL", "")
-	t.Setenv("WARDEN_REVIEW_KEY", "")
+	dir := usersEnv(t)
 	dropGrace = 10 * time.Millisecond
 	t.Cleanup(func() { dropGrace = time.Second })
 	rcfg, err := review.FromEnv(dir)
